@@ -1,0 +1,3 @@
+from kamctl.cli.app import main
+
+main()

@@ -1,0 +1,121 @@
+"""init, new, validate: create workspaces and accounts, and say what is wrong with them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from kamctl.cli.common import DATA_PROBLEM, fail, print_findings, state, workspace_root
+
+
+def init(
+    directory: Path = typer.Argument(Path("."), help="Folder for the new workspace (created if missing)."),
+) -> None:
+    """Create a workspace: a commented kam.yaml, accounts/ with one sample account, and schemas/.
+
+    Example: kamctl init kam && cd kam && kamctl validate
+    """
+    from kamctl import scaffold
+    from kamctl.model.schema import generate
+    from kamctl.yamlio.write import atomic_write
+
+    targets = [directory / "kam.yaml", directory / "accounts" / "northwind-foods.yaml"]
+    existing = [str(p) for p in targets if p.exists()]
+    if existing:
+        fail(f"{', '.join(existing)} already exists; kamctl init never overwrites. "
+             "Choose an empty folder, or use `kamctl new ID --name NAME` to add an account.")
+    (directory / "accounts").mkdir(parents=True, exist_ok=True)
+    (directory / "schemas").mkdir(exist_ok=True)
+    for name, text in generate().items():
+        if not (directory / "schemas" / name).exists():
+            atomic_write(directory / "schemas" / name, text.encode())
+    atomic_write(targets[0], scaffold.settings_text("schemas/kam.schema.json").encode())
+    atomic_write(targets[1], scaffold.sample_account_text("../schemas/account.schema.json").encode())
+    typer.echo(f"Created workspace {directory}: kam.yaml, accounts/northwind-foods.yaml, schemas/.")
+    typer.echo("Next: kamctl new ID --name NAME   (then: kamctl validate)")
+
+
+def new(
+    ctx: typer.Context,
+    account_id: str = typer.Argument(..., metavar="ID", help="Account id: lowercase letters, digits, dashes."),
+    name: str = typer.Option(..., "--name", help="The customer's name."),
+) -> None:
+    """Create accounts/ID.yaml from the commented template, every section present and empty.
+
+    Example: kamctl new acme-corp --name "Acme Corp"
+    """
+    from kamctl import scaffold
+    from kamctl.workspace import ACCOUNTS_DIR, ID_RE
+    from kamctl.yamlio.write import atomic_write
+
+    if not ID_RE.match(account_id):
+        fail(f"'{account_id}' is not a valid account id: use lowercase letters, digits and dashes, "
+             "e.g. acme-corp")
+    root = workspace_root(ctx)
+    folder = root / ACCOUNTS_DIR
+    target = folder / f"{account_id}.yaml"
+    if target.exists():
+        fail(f"account '{account_id}' already exists ({target}); pick another id or edit that file")
+    folder.mkdir(exist_ok=True)
+    ref = scaffold.schema_ref(folder, root, "account.schema.json")
+    atomic_write(target, scaffold.account_text(account_id, name, ref).encode())
+    typer.echo(f"Created {target}")
+
+
+def validate(
+    ctx: typer.Context,
+    files: Optional[List[Path]] = typer.Argument(None, help="Files to validate (default: kam.yaml and every account)."),
+) -> None:
+    """Validate kam.yaml and the account files; print each problem as path:line:col: CODE message.
+
+    Exit 0 when everything is valid, 1 when a file has problems, 2 when no workspace is found.
+
+    Example: kamctl -w examples validate
+    """
+    from kamctl.workspace import SETTINGS_FILE, load_account, load_settings, load_workspace
+
+    use_cache = not state(ctx).no_cache
+    if files:
+        findings = []
+        root = _root_for(files[0], ctx)
+        for file in files:
+            if file.name == SETTINGS_FILE:
+                findings.extend(load_settings(file.parent)[2])
+            else:
+                findings.extend(load_account(file, root).findings)
+        count = len(files)
+    else:
+        ws = load_workspace(workspace_root(ctx), use_cache=use_cache)
+        findings = ws.findings
+        count = len(ws.accounts)
+    print_findings(findings, stream=_stdout())
+    if findings:
+        files_with = len({f.file for f in findings})
+        typer.echo(f"{len(findings)} problem{'s' * (len(findings) != 1)} in {files_with} "
+                   f"file{'s' * (files_with != 1)}", err=True)
+        raise typer.Exit(DATA_PROBLEM)
+    typer.echo(f"{count} account file{'s' * (count != 1)} valid" + ("" if files else " (and kam.yaml)"), err=True)
+
+
+def _root_for(file: Path, ctx: typer.Context) -> Path:
+    """The workspace a loose file belongs to (for the outside-link check), else its own folder."""
+    from kamctl.workspace import WorkspaceError, find_workspace
+
+    try:
+        return find_workspace(state(ctx).workspace, start=file.resolve().parent)
+    except WorkspaceError:
+        return file.resolve().parent
+
+
+def _stdout():
+    import sys
+
+    return sys.stdout
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(init)
+    app.command()(new)
+    app.command()(validate)

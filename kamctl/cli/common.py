@@ -1,0 +1,103 @@
+"""What every command shares: the workspace option, exits, output helpers. Imports stay light."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Any, NoReturn
+
+import typer
+
+OK, DATA_PROBLEM, USAGE = 0, 1, 2
+
+
+class State:
+    """Options given before the command (`kamctl -w DIR ...`)."""
+
+    def __init__(self, workspace: Path | None = None, no_cache: bool = False) -> None:
+        self.workspace = workspace
+        self.no_cache = no_cache
+
+
+def state(ctx: typer.Context) -> State:
+    root = ctx.find_root()
+    if not isinstance(root.obj, State):
+        root.obj = State()
+    return root.obj
+
+
+def fail(message: str, code: int = USAGE) -> NoReturn:
+    """Print a one-line error to stderr and exit with code (2 usage/settings, 1 data)."""
+    typer.echo(f"kamctl: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def workspace_root(ctx: typer.Context) -> Path:
+    from kamctl.workspace import WorkspaceError, find_workspace
+
+    try:
+        return find_workspace(state(ctx).workspace)
+    except WorkspaceError as exc:
+        fail(str(exc))
+
+
+def load(ctx: typer.Context, ids: list[str] | None = None, *, settings_must_be_valid: bool = True) -> Any:
+    """Load the workspace for a read-only command; kam.yaml problems are a settings error (exit 2)."""
+    from kamctl.workspace import WorkspaceError, load_workspace
+
+    root = workspace_root(ctx)
+    try:
+        ws = load_workspace(root, ids, use_cache=not state(ctx).no_cache)
+    except WorkspaceError as exc:
+        fail(str(exc))
+    if settings_must_be_valid and any(f.severity.value == "error" for f in ws.settings_findings):
+        print_findings(ws.settings_findings)
+        fail(f"{ws.settings_path} has problems; fix them first (see above)")
+    return ws
+
+
+def print_findings(findings: list[Any], stream: Any = None) -> None:
+    """The plain `path:line:col: CODE message` form (validate's output, and errors elsewhere)."""
+    out = stream or sys.stderr
+    for f in findings:
+        out.write(f"{f.file}:{f.line}:{f.column}: {f.rule} {f.message}\n")
+
+
+def print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=_json_default))
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def console(width: int | None = None) -> Any:
+    """A rich console for tables: plain when not a terminal; NO_COLOR respected by rich itself."""
+    from rich.console import Console
+
+    return Console(width=width, highlight=False, soft_wrap=False)
+
+
+def parse_date(value: str | None, option: str = "--as-of") -> Any:
+    """YYYY-MM-DD or today; a bad date is a usage error."""
+    import datetime as dt
+
+    if value is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} {value!r} is not a date; write YYYY-MM-DD")
+
+
+def env_flag(name: str) -> bool:
+    return os.environ.get(name, "").lower() in ("1", "true", "yes")

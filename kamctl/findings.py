@@ -1,0 +1,39 @@
+"""Findings are data: every problem kamctl reports, from a YAML syntax error to a stale plan."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import Enum
+
+
+class Severity(str, Enum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 3, "warning": 2, "info": 1}[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule: str
+    severity: Severity
+    file: str
+    line: int
+    column: int
+    message: str
+    account: str | None = None
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["severity"] = self.severity.value
+        return d
+
+    def location(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+def sort_key(f: Finding) -> tuple:
+    return (f.file, f.line, f.column, f.rule)

@@ -1,0 +1,452 @@
+"""The account file: every concept of the KAM method, once.
+
+These models are the single source of truth: the JSON Schema in schemas/, the field docs, the
+templates' inputs and the check rules all derive from them. Factor lists are the fields of
+Attractiveness and RelativeStrength; the stage list is the Stage enum.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from enum import Enum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator, model_validator
+
+SLUG = r"^[a-z0-9][a-z0-9-]*$"
+
+
+class Model(BaseModel):
+    """Base for every section: unknown keys are errors (a typo must not be silently ignored)."""
+
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_means_empty(cls, data: Any) -> Any:
+        """A list or section written as an empty key (`barriers:`) means 'not filled in yet'."""
+        if isinstance(data, dict):
+            filled = {k: v for k, v in data.items() if not (v is None and k in _defaulted(cls))}
+            return filled if len(filled) != len(data) else data
+        return data
+
+
+def _defaulted(cls: type[BaseModel]) -> frozenset[str]:
+    cached = cls.__dict__.get("_defaulted_fields")
+    if cached is None:
+        cached = frozenset(n for n, f in cls.model_fields.items() if f.default_factory is not None)
+        setattr(cls, "_defaulted_fields", cached)
+    return cached
+
+
+Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+Money = Annotated[float, Strict(), Field(ge=0, allow_inf_nan=False)]
+Text = str
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. EUR")]
+
+
+# --- identify: factors -----------------------------------------------------------------------------
+
+
+class Factor(Model):
+    """One scored factor: 0-10, higher is always better for us; note holds the evidence."""
+
+    score: Annotated[float, Strict(), Field(ge=0, le=10, allow_inf_nan=False)]
+    note: Text | None = None
+
+
+def _bare_score(value: Any) -> Any:
+    """A factor may be written as a bare number: `size: 7` means `size: {score: 7}`."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return {"score": value}
+    return value
+
+
+FactorValue = Annotated[Factor, BeforeValidator(_bare_score)]
+
+
+def factor(title: str, description: str) -> Any:
+    return Field(default=None, title=title, description=description)
+
+
+class Attractiveness(Model):
+    """Client attractiveness: how much this customer is worth to us."""
+
+    size: FactorValue | None = factor("Size", "Revenue and volume the customer can bring.")
+    growth_potential: FactorValue | None = factor("Growth potential", "How fast their business and our share of it can grow.")
+    financial_stability: FactorValue | None = factor("Financial stability", "Ability to pay and to keep buying.")
+    ease_of_access: FactorValue | None = factor("Ease of access", "How easily we reach the people who decide.")
+    closeness_of_relationship: FactorValue | None = factor("Closeness of existing relationship", "How close the relationship already is.")
+    strategic_fit: FactorValue | None = factor("Strategic fit", "How well they fit where our company is going.")
+    early_adopter: FactorValue | None = factor("Early adopter", "Whether they take up new offers early.")
+    values_our_offer: FactorValue | None = factor("Values our offer", "Whether they value our offer and it meets their needs.")
+    level_of_competition: FactorValue | None = factor("Level of competition", "Low competition scores high: 10 means we face none.")
+    market_standing: FactorValue | None = factor("Market standing", "Market leadership, credibility, prestige.")
+
+
+class RelativeStrength(Model):
+    """Our relative strength: how the customer rates us against competitors."""
+
+    price: FactorValue | None = factor("Price", "Our price position as the customer sees it.")
+    service: FactorValue | None = factor("Service", "Service level against competitors.")
+    quality_of_people: FactorValue | None = factor("Quality of people", "The people the customer deals with.")
+    speed_of_response: FactorValue | None = factor("Speed of response", "How fast we answer and act.")
+    relationships_and_attitudes: FactorValue | None = factor("Relationships and attitudes", "Relationships at every level.")
+    innovation: FactorValue | None = factor("Innovation", "New ideas and offers we bring.")
+    value_in_use: FactorValue | None = factor("Value in use", "Value in use in the supply chain.")
+    long_term_sustainability: FactorValue | None = factor("Long-term sustainability", "Whether we will be there for the long run.")
+    trust_and_confidence: FactorValue | None = factor("Trust and confidence", "How much they trust us.")
+
+
+AXES: dict[str, type[Model]] = {"attractiveness": Attractiveness, "relative_strength": RelativeStrength}
+
+
+def factor_names(axis: str) -> list[str]:
+    return list(AXES[axis].model_fields)
+
+
+def factor_title(axis: str, name: str) -> str:
+    return AXES[axis].model_fields[name].title or name
+
+
+# --- relationship level ----------------------------------------------------------------------------
+
+
+class Level(str, Enum):
+    """The level of relationship the customer perceives, lowest first."""
+
+    commodity = "commodity"
+    product_provider = "product_provider"
+    value_add = "value_add"
+    partner = "partner"
+
+    @property
+    def number(self) -> int:
+        return list(Level).index(self) + 1
+
+    @property
+    def title(self) -> str:
+        return {"commodity": "Commodity", "product_provider": "Product Provider",
+                "value_add": "Value-add", "partner": "Partner"}[self.value]
+
+
+PriceSensitivity = Literal["high", "medium", "low"]
+Loyalty = Literal["none", "low", "some", "high"]
+
+
+class Relationship(Model):
+    """Evidence of how the customer sees us: price sensitivity and loyalty give the level."""
+
+    price_sensitivity: PriceSensitivity | None = None
+    loyalty: Loyalty | None = None
+    level: Level | None = Field(default=None, description="The level you believe; kamctl shows where the evidence disagrees.")
+    notes: Text | None = None
+
+
+# --- owner: hunter and farmer -----------------------------------------------------------------------
+
+
+class FarmerCycle(str, Enum):
+    """Where a farmed account stands in the farmer's cycle."""
+
+    cultivating = "cultivating"
+    preparation = "preparation"
+    planting = "planting"
+    seeding = "seeding"
+    watering_and_fertilising = "watering_and_fertilising"
+    weeding = "weeding"
+    harvesting = "harvesting"
+    continuous_harvesting = "continuous_harvesting"
+
+
+class Owner(Model):
+    """Who owns the account: a hunter wins it, a farmer grows it."""
+
+    name: Text | None = None
+    email: Text | None = None
+    role: Literal["hunter", "farmer"] = "farmer"
+    cycle: FarmerCycle | None = Field(default=None, description="For a farmer: where the account stands in the farmer's cycle.")
+
+
+# --- stage 1: account strategy and development plan ------------------------------------------------
+
+
+class Strategy(Model):
+    """The account strategy charter, from the customer's agenda of issues and needs."""
+
+    current_situation: Text | None = None
+    key_business_objectives: list[Text] = Field(default_factory=list, description="The customer's objectives for the next 3-5 years.")
+    barriers: list[Text] = Field(default_factory=list)
+    enablers: list[Text] = Field(default_factory=list)
+    initiatives: list[Text] = Field(default_factory=list, description="Key business initiatives/strategies.")
+    value_we_add: Text | None = Field(default=None, description="What: what we can do to add value for the customer.")
+    whom_to_influence: Text | None = Field(default=None, description="Who: whom we need to influence, and by whom in our company.")
+    where_to_target: Text | None = Field(default=None, description="Where: where in the customer's organisation to target.")
+    when_to_pursue: Text | None = Field(default=None, description="When: when to pursue opportunities.")
+    why_they_buy: Text | None = Field(default=None, description="Why: why the customer will buy from us.")
+
+
+FIVE_QUESTIONS = ("value_we_add", "whom_to_influence", "where_to_target", "when_to_pursue", "why_they_buy")
+CHARTER = ("current_situation", "key_business_objectives", "barriers", "enablers", "initiatives")
+
+
+class Quarter(str, Enum):
+    Q1 = "Q1"
+    Q2 = "Q2"
+    Q3 = "Q3"
+    Q4 = "Q4"
+
+
+TacticStatus = Literal["planned", "in_progress", "done", "dropped"]
+
+
+class Tactic(Model):
+    """A quarterly action that executes a strategy."""
+
+    title: Text
+    quarter: Quarter | None = None
+    owner: Text | None = None
+    due: dt.date | None = None
+    status: TacticStatus = "planned"
+
+
+class PlanStrategy(Model):
+    """A strategy to reach a development-plan objective."""
+
+    title: Text
+    tactics: list[Tactic] = Field(default_factory=list)
+
+
+class Objective(Model):
+    """An objective for the year."""
+
+    title: Text
+    strategies: list[PlanStrategy] = Field(default_factory=list)
+
+
+class Plan(Model):
+    """The Key Account Development Plan: objectives -> strategies -> tactics by quarter."""
+
+    year: Annotated[int, Strict(), Field(ge=2000, le=2100)] | None = None
+    objectives: list[Objective] = Field(default_factory=list)
+
+
+# --- stage 2: relationship plan -------------------------------------------------------------------
+
+
+class DecisionMaker(Model):
+    """A key decision maker in the customer's power base, and our mirror relationship to them."""
+
+    id: Annotated[str, Field(pattern=SLUG)] | None = Field(default=None, description="Short id, e.g. for `render questionnaire --contact`.")
+    name: Text
+    title: Text | None = None
+    buying_role: Literal["economic_buyer", "decision_maker", "technical_buyer", "user", "influencer", "gatekeeper", "coach"] | None = None
+    influence: Literal["high", "medium", "low"] | None = None
+    attitude: Literal["champion", "supporter", "neutral", "sceptic", "opponent"] | None = None
+    counterpart: Text | None = Field(default=None, description="Our person who mirrors this decision maker.")
+    strength: Annotated[int, Strict(), Field(ge=1, le=5)] | None = Field(default=None, description="Relationship strength, 1 (weak) to 5 (strong).")
+    last_contact: dt.date | None = None
+    business_agenda: Text | None = Field(default=None, description="What is their business agenda?")
+    personal_agenda: Text | None = Field(default=None, description="What is their personal/social agenda?")
+    recognised_by: Text | None = Field(default=None, description="By whom do they need to be recognised?")
+    measured_by: Text | None = Field(default=None, description="How are they measured?")
+
+    @property
+    def key(self) -> str:
+        return self.id or _slugify(self.name)
+
+
+AGENDA = ("business_agenda", "personal_agenda", "recognised_by", "measured_by")
+
+
+def _slugify(text: str) -> str:
+    import re
+
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
+
+
+# --- stage 3: opportunities ----------------------------------------------------------------------
+
+
+class Stage(str, Enum):
+    """Pipeline stages in order; no_go and lost are ends."""
+
+    identification = "identification"
+    qualification = "qualification"
+    decision = "decision"
+    pursuit = "pursuit"
+    closing = "closing"
+    contract = "contract"
+    engagement = "engagement"
+    no_go = "no_go"
+    lost = "lost"
+
+
+OPEN_STAGES = (Stage.identification, Stage.qualification, Stage.decision, Stage.pursuit, Stage.closing)
+WON_STAGES = (Stage.contract, Stage.engagement)
+END_STAGES = (Stage.no_go, Stage.lost)
+
+
+class Decision(Model):
+    """The go/no-go decision recorded at the decision stage."""
+
+    decision: Literal["go", "no_go"]
+    reason: Text
+    by: Text | None = None
+    date: dt.date | None = None
+
+
+class HistoryEntry(Model):
+    """One step of an opportunity's life, appended by kamctl on every change."""
+
+    stage: Stage
+    date: dt.date
+    note: Text | None = None
+    decision: Literal["go", "no_go"] | None = None
+    reason: Text | None = None
+    by: Text | None = None
+    forced: bool | None = None
+
+
+class Opportunity(Model):
+    """An opportunity in the pipeline, from identification to engagement."""
+
+    id: Annotated[str, Field(pattern=SLUG)]
+    title: Text
+    value: Money | None = None
+    currency: Currency | None = None
+    stage: Stage = Stage.identification
+    close: dt.date | None = Field(default=None, description="Expected close date.")
+    decision: Decision | None = None
+    dormant_problem: Text | None = Field(default=None, description="The dormant business problem found (the rainmaker's first question).")
+    vision: Text | None = Field(default=None, description="The vision of life once it is solved (the rainmaker's second question).")
+    notes: Text | None = None
+    history: list[HistoryEntry] = Field(default_factory=list)
+
+    def entered_stage(self) -> dt.date | None:
+        """When the opportunity entered its current stage, from its history."""
+        for entry in reversed(self.history):
+            if entry.stage == self.stage:
+                return entry.date
+        return None
+
+
+# --- programme of interaction ---------------------------------------------------------------------
+
+
+class Interaction(Model):
+    """One item of the programme of interaction and communication with the account."""
+
+    date: dt.date
+    kind: Literal["hospitality", "newsletter", "staff_conference", "industry_conference", "seminar", "briefing", "meeting", "other"]
+    title: Text | None = None
+    audience: list[Text] = Field(default_factory=list, description="Decision makers (ids or names) it reaches.")
+    status: Literal["planned", "done", "cancelled"] = "planned"
+    notes: Text | None = None
+
+
+# --- stage 4: performance and satisfaction --------------------------------------------------------
+
+
+class SalesPeriod(Model):
+    """Sales for one period: a year (2026) or a quarter (2026-Q3)."""
+
+    period: Annotated[str, Field(pattern=r"^[0-9]{4}(-Q[1-4])?$")]
+    currency: Currency | None = None
+    target: Money | None = None
+    achieved: Money | None = None
+    forecast: Money | None = None
+
+    @field_validator("period", mode="before")
+    @classmethod
+    def _year_as_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+class Survey(Model):
+    """A customer satisfaction survey or interview."""
+
+    date: dt.date
+    method: Literal["survey", "interview"] = "survey"
+    score: Annotated[float, Strict(), Field(ge=1, le=5, allow_inf_nan=False)] | None = Field(default=None, description="Overall satisfaction, 1-5.")
+    respondent: Text | None = None
+    moments_of_truth: list[Text] = Field(default_factory=list, description="Moments of truth in their buying process.")
+    notes: Text | None = None
+
+
+class Alert(Model):
+    """A manual early-warning flag: a symptom of a potential retention issue."""
+
+    date: dt.date
+    message: Text
+    severity: Literal["error", "warning", "info"] = "warning"
+    raised_by: Text | None = None
+    resolved: bool = False
+
+
+class Performance(Model):
+    """Performance and satisfaction measurement."""
+
+    sales: list[SalesPeriod] = Field(default_factory=list)
+    surveys: list[Survey] = Field(default_factory=list)
+    alerts: list[Alert] = Field(default_factory=list)
+
+
+class Revenue(Model):
+    """Current and potential annual sales with the account, shown on the portfolio."""
+
+    current: Money | None = None
+    potential: Money | None = None
+    currency: Currency | None = None
+
+
+# --- competitive context --------------------------------------------------------------------------
+
+
+class Force(Model):
+    rating: Literal["low", "medium", "high"]
+    notes: Text | None = None
+
+
+class FiveForces(Model):
+    """Porter's five forces on the customer's business."""
+
+    rivalry: Force | None = None
+    supplier_power: Force | None = None
+    buyer_power: Force | None = None
+    threat_of_substitutes: Force | None = None
+    threat_of_new_entrants: Force | None = None
+
+
+# --- the account -----------------------------------------------------------------------------------
+
+
+class Account(Model):
+    """A key account: one YAML file in accounts/, its file stem the account id."""
+
+    model_config = ConfigDict(title="kamctl account")
+
+    name: Text
+    industry: Text | None = None
+    owner: Owner | None = None
+    hunted_by: Text | None = Field(default=None, description="The hunter who won the account, once handed to a farmer.")
+    revenue: Revenue | None = None
+    attractiveness: Attractiveness = Field(default_factory=Attractiveness)
+    relative_strength: RelativeStrength = Field(default_factory=RelativeStrength)
+    relationship: Relationship = Field(default_factory=Relationship)
+    strategy: Strategy = Field(default_factory=Strategy)
+    plan: Plan = Field(default_factory=Plan)
+    decision_makers: list[DecisionMaker] = Field(default_factory=list)
+    opportunities: list[Opportunity] = Field(default_factory=list)
+    interactions: list[Interaction] = Field(default_factory=list)
+    performance: Performance = Field(default_factory=Performance)
+    five_forces: FiveForces = Field(default_factory=FiveForces)
+    notes: Text | None = None
+
+    def opportunity(self, opp_id: str) -> Opportunity | None:
+        return next((o for o in self.opportunities if o.id == opp_id), None)
+
+
+def is_finite(x: float | None) -> bool:
+    return x is not None and math.isfinite(x)

@@ -1,0 +1,144 @@
+"""kam.yaml: what a sales organisation sets once. Every setting has a default."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, Strict, model_validator
+
+from kamctl.model.account import AXES, Currency, Model, Stage, factor_names
+
+Weight = Annotated[float, Strict(), Field(ge=0, le=100, allow_inf_nan=False)]
+
+
+class Company(Model):
+    name: str = "Our company"
+    currency: Currency = "EUR"
+
+
+def _weights_model(axis: str) -> type[Model]:
+    """Weights per factor, one field per factor of the axis (derived, never listed twice)."""
+    from pydantic import create_model
+
+    fields = {name: (Weight, 1.0) for name in factor_names(axis)}
+    return create_model(f"{AXES[axis].__name__}Weights", __base__=Model, **fields)
+
+
+AttractivenessWeights = _weights_model("attractiveness")
+RelativeStrengthWeights = _weights_model("relative_strength")
+
+
+class CutPoints(Model):
+    """An axis is high when its score is >= its cut point (0-10)."""
+
+    attractiveness: Annotated[float, Strict(), Field(ge=0, le=10)] = 5.0
+    relative_strength: Annotated[float, Strict(), Field(ge=0, le=10)] = 5.0
+
+
+class Weights(Model):
+    """Relative weight of each factor (default 1 each; 0 leaves a factor out of the score)."""
+
+    attractiveness: AttractivenessWeights = Field(default_factory=AttractivenessWeights)  # type: ignore[valid-type]
+    relative_strength: RelativeStrengthWeights = Field(default_factory=RelativeStrengthWeights)  # type: ignore[valid-type]
+
+
+class Scoring(Model):
+    weights: Weights = Field(default_factory=Weights)
+    cut_points: CutPoints = Field(default_factory=CutPoints)
+
+    def weights_for(self, axis: str) -> dict[str, float]:
+        return getattr(self.weights, axis).model_dump()
+
+
+class QuadrantSetting(Model):
+    name: str
+    strategy: str
+
+
+class Quadrants(Model):
+    """Names and recommended strategies of the Key Account Model's four boxes."""
+
+    strategic: QuadrantSetting = QuadrantSetting(
+        name="Strategic", strategy="Invest: build a partnership, full KAM process.")
+    star: QuadrantSetting = QuadrantSetting(
+        name="Star", strategy="Invest selectively to build our strength with them.")
+    status: QuadrantSetting = QuadrantSetting(
+        name="Status", strategy="Maintain: serve efficiently, protect the business.")
+    streamline: QuadrantSetting = QuadrantSetting(
+        name="Streamline", strategy="Manage for profitability: reduce the cost to serve.")
+
+
+class StageSetting(Model):
+    probability: Annotated[float, Strict(), Field(ge=0, le=1)]
+    stale_days: Annotated[int, Strict(), Field(ge=1)] | None = None
+
+
+_DEFAULT_STAGES = {
+    Stage.identification: (0.05, 60),
+    Stage.qualification: (0.15, 45),
+    Stage.decision: (0.25, 30),
+    Stage.pursuit: (0.5, 60),
+    Stage.closing: (0.8, 30),
+    Stage.contract: (1.0, None),
+    Stage.engagement: (1.0, None),
+    Stage.no_go: (0.0, None),
+    Stage.lost: (0.0, None),
+}
+
+
+def _default_stages() -> dict[Stage, StageSetting]:
+    return {s: StageSetting(probability=p, stale_days=d) for s, (p, d) in _DEFAULT_STAGES.items()}
+
+
+class Pipeline(Model):
+    """Win probability and staleness limit per stage; exchange rates into the company currency."""
+
+    stages: dict[Stage, StageSetting] = Field(default_factory=_default_stages)
+    rates: dict[Currency, Annotated[float, Strict(), Field(gt=0)]] = Field(
+        default_factory=dict, description="Value of one unit of each currency in the company currency.")
+
+    @model_validator(mode="after")
+    def _fill_stages(self) -> "Pipeline":
+        """Stages not named in kam.yaml keep their defaults."""
+        defaults = _default_stages()
+        self.stages = {s: self.stages.get(s, defaults[s]) for s in Stage}
+        return self
+
+
+RuleSetting = Literal["off", "error", "warning", "info"]
+
+
+class QuadrantPolicy(Model):
+    """Rules switched off (ignore) or on (select) for accounts in one quadrant."""
+
+    ignore: list[str] = Field(default_factory=list)
+    select: list[str] = Field(default_factory=list)
+
+
+class Limits(Model):
+    """The numbers the check rules compare against."""
+
+    min_decision_makers: Annotated[int, Strict(), Field(ge=0)] = 3
+    contact_days: Annotated[int, Strict(), Field(ge=1)] = 90
+    survey_days: Annotated[int, Strict(), Field(ge=1)] = 365
+    satisfaction_drop: Annotated[float, Strict(), Field(ge=0)] = 0.5
+    sales_behind_percent: Annotated[float, Strict(), Field(ge=0, le=100)] = 20.0
+    stale_plan_days: Annotated[int, Strict(), Field(ge=1)] = 180
+
+
+class Checks(Model):
+    """Check policy: severity or off per rule code, limits, and rule sets per quadrant."""
+
+    rules: dict[str, RuleSetting] = Field(default_factory=dict)
+    limits: Limits = Field(default_factory=Limits)
+    quadrants: dict[Literal["strategic", "star", "status", "streamline", "unscored"], QuadrantPolicy] = Field(default_factory=dict)
+
+
+class Settings(Model):
+    """kam.yaml: the workspace settings."""
+
+    company: Company = Field(default_factory=Company)
+    scoring: Scoring = Field(default_factory=Scoring)
+    quadrants: Quadrants = Field(default_factory=Quadrants)
+    pipeline: Pipeline = Field(default_factory=Pipeline)
+    checks: Checks = Field(default_factory=Checks)

@@ -1,0 +1,63 @@
+"""New workspaces and account files, from the commented templates in templates/scaffold/.
+
+The lists in them (factors, the five questions, quadrants, stages, limits) come from the models.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kamctl.resources import data_dir
+
+QUADRANT_POSITIONS = {
+    "strategic": "high attractiveness, high relative strength",
+    "star": "high attractiveness, low relative strength",
+    "status": "low attractiveness, high relative strength",
+    "streamline": "low attractiveness, low relative strength",
+}
+
+
+def _env():
+    import jinja2
+
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(data_dir("templates") / "scaffold")),
+                              keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+
+
+def _axes(settings) -> dict[str, list[dict]]:
+    from kamctl.model.account import AXES
+
+    return {axis: [{"name": n, "title": f.title, "description": f.description,
+                    "weight": settings.scoring.weights_for(axis)[n]}
+                   for n, f in model.model_fields.items()] for axis, model in AXES.items()}
+
+
+def settings_text(schema_ref: str) -> str:
+    from kamctl.model.settings import Settings
+
+    settings = Settings()
+    quadrants = {k: {**q, "position": QUADRANT_POSITIONS[k]} for k, q in settings.quadrants.model_dump().items()}
+    return _env().get_template("kam.yaml.j2").render(
+        settings=settings, axes=_axes(settings), quadrants=quadrants, schema_ref=schema_ref)
+
+
+def account_text(account_id: str, name: str, schema_ref: str) -> str:
+    from kamctl.model.account import FIVE_QUESTIONS, FarmerCycle, FiveForces, Strategy
+    from kamctl.model.settings import Settings
+
+    questions = [{"name": q, "description": Strategy.model_fields[q].description} for q in FIVE_QUESTIONS]
+    return _env().get_template("account.yaml.j2").render(
+        id=account_id, name=name, schema_ref=schema_ref, axes=_axes(Settings()), questions=questions,
+        cycle=[c.value for c in FarmerCycle], forces=list(FiveForces.model_fields))
+
+
+def sample_account_text(schema_ref: str) -> str:
+    text = (data_dir("templates") / "scaffold" / "sample-account.yaml").read_text(encoding="utf-8")
+    return text.replace("{{ schema_ref }}", schema_ref)
+
+
+def schema_ref(account_dir: Path, workspace: Path, name: str) -> str:
+    """Relative path from a file's folder to the workspace's schemas/NAME (for editors)."""
+    import os
+
+    return os.path.relpath(workspace / "schemas" / name, account_dir).replace(os.sep, "/")

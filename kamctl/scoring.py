@@ -1,0 +1,184 @@
+"""Attractiveness, relative strength, the Key Account Model quadrant and the relationship level.
+
+Scores are explainable: each factor's weight, share of the axis and contribution are returned, so
+anyone can recompute the result by hand. A missing factor is not a zero: the score is the weighted
+mean over the factors present and the account is marked partial.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from kamctl.model.account import AXES, Account, Level, factor_title
+
+QUADRANTS = ("strategic", "star", "status", "streamline")
+
+
+@dataclass(frozen=True)
+class FactorScore:
+    name: str
+    title: str
+    score: float
+    weight: float
+    share: float  # this factor's weight as a share of the axis's present weight, 0-1
+    contribution: float  # score * share; the contributions add up to the axis score
+    note: str | None
+
+
+@dataclass(frozen=True)
+class AxisScore:
+    axis: str
+    score: float | None  # None: no factor given (unscored)
+    factors: list[FactorScore]
+    missing: list[str]  # factor names not given (only when at least one is given)
+    cut_point: float
+
+    @property
+    def partial(self) -> bool:
+        return self.score is not None and bool(self.missing)
+
+    @property
+    def high(self) -> bool | None:
+        return None if self.score is None else self.score >= self.cut_point
+
+
+@dataclass(frozen=True)
+class Quadrant:
+    key: str  # strategic | star | status | streamline
+    name: str
+    strategy: str
+
+
+@dataclass(frozen=True)
+class AccountScore:
+    attractiveness: AxisScore
+    relative_strength: AxisScore
+    quadrant: Quadrant | None
+
+    @property
+    def partial(self) -> bool:
+        return self.attractiveness.partial or self.relative_strength.partial
+
+    @property
+    def missing(self) -> list[str]:
+        return self.attractiveness.missing + self.relative_strength.missing
+
+
+def score_axis(account: Account, axis: str, settings: Any) -> AxisScore:
+    """Weighted mean of the factors present on one axis; weights come from kam.yaml."""
+    weights = settings.scoring.weights_for(axis)
+    cut = getattr(settings.scoring.cut_points, axis)
+    section = getattr(account, axis)
+    present = [(n, getattr(section, n)) for n in AXES[axis].model_fields if getattr(section, n) is not None]
+    missing = [n for n in AXES[axis].model_fields if getattr(section, n) is None]
+    total_weight = sum(weights[n] for n, _ in present)
+    if not present:
+        return AxisScore(axis, None, [], [], cut)
+    if total_weight == 0:  # every present factor weighted 0: nothing counts
+        return AxisScore(axis, None, [], missing, cut)
+    factors = []
+    for name, f in present:
+        share = weights[name] / total_weight
+        factors.append(FactorScore(name, factor_title(axis, name), f.score, weights[name], share,
+                                   f.score * share, f.note))
+    score = sum(f.contribution for f in factors)
+    return AxisScore(axis, score, factors, missing, cut)
+
+
+def quadrant_of(attractiveness: AxisScore, strength: AxisScore, settings: Any) -> Quadrant | None:
+    """High/high Strategic, high/low Star, low/high Status, low/low Streamline (names from kam.yaml)."""
+    if attractiveness.score is None or strength.score is None:
+        return None
+    key = {(True, True): "strategic", (True, False): "star",
+           (False, True): "status", (False, False): "streamline"}[(attractiveness.high, strength.high)]
+    q = getattr(settings.quadrants, key)
+    return Quadrant(key, q.name, q.strategy)
+
+
+def score_account(account: Account, settings: Any) -> AccountScore:
+    a = score_axis(account, "attractiveness", settings)
+    s = score_axis(account, "relative_strength", settings)
+    return AccountScore(a, s, quadrant_of(a, s, settings))
+
+
+def rounded(score: float | None) -> float | None:
+    """Scores are shown to one decimal; quadrant decisions use the exact value."""
+    return None if score is None else round(score + 0.0, 1)
+
+
+# --- relationship level -----------------------------------------------------------------------------
+
+LOYALTY_LEVEL = {"none": Level.commodity, "low": Level.product_provider, "some": Level.value_add, "high": Level.partner}
+SENSITIVITY_CAP = {"high": Level.product_provider, "medium": Level.value_add, "low": Level.partner}
+
+RESPONSE = {
+    Level.commodity: "High price sensitivity, no loyalty: they buy on price and switch freely.",
+    Level.product_provider: "High price sensitivity, low loyalty: they value the product, not the relationship.",
+    Level.value_add: "Less price sensitivity, some loyalty: they value what we add beyond the product.",
+    Level.partner: "Low price sensitivity, high loyalty: they see us as part of their business.",
+}
+NEXT_STEP = {
+    Level.commodity: "Differentiate: add benefits to the product to reach Product Provider.",
+    Level.product_provider: "Understand the customer's aims and support some of them: "
+                            "stage 1 of the KAM process, the account strategy.",
+    Level.value_add: "Build the relationship plan and manage opportunities: stages 2-3 of the KAM process.",
+    Level.partner: "Run the full KAM process with performance and satisfaction measurement (stage 4).",
+}
+
+
+@dataclass(frozen=True)
+class LevelResult:
+    level: Level | None
+    price_sensitivity: str | None
+    loyalty: str | None
+    declared: Level | None
+    response: str | None
+    next_step: str | None
+
+    @property
+    def agrees(self) -> bool | None:
+        """None when nothing is declared or there is no evidence to compare with."""
+        if self.declared is None or self.level is None:
+            return None
+        return self.declared == self.level
+
+
+def relationship_level(account: Account) -> LevelResult:
+    """Loyalty sets the level, price sensitivity caps it; the level is the lower of the two."""
+    rel = account.relationship
+    level = None
+    if rel.price_sensitivity is not None and rel.loyalty is not None:
+        by_loyalty = LOYALTY_LEVEL[rel.loyalty]
+        cap = SENSITIVITY_CAP[rel.price_sensitivity]
+        level = min(by_loyalty, cap, key=lambda lv: lv.number)
+    return LevelResult(level, rel.price_sensitivity, rel.loyalty, rel.level,
+                       RESPONSE.get(level) if level else None, NEXT_STEP.get(level) if level else None)
+
+
+# --- hunter and farmer -----------------------------------------------------------------------------
+
+
+def ready_to_farm(account: Account) -> bool:
+    """A hunter-owned account with a won opportunity (contract or engagement) should go to a farmer."""
+    from kamctl.model.account import WON_STAGES
+
+    return (account.owner is not None and account.owner.role == "hunter"
+            and any(o.stage in WON_STAGES for o in account.opportunities))
+
+
+@dataclass
+class Summary:
+    """Everything scoring knows about one account, for tables, JSON and templates."""
+
+    id: str
+    name: str
+    score: AccountScore
+    level: LevelResult
+    ready_to_farm: bool
+    extra: dict = field(default_factory=dict)
+
+
+def summarise(account_id: str, account: Account, settings: Any) -> Summary:
+    return Summary(account_id, account.name, score_account(account, settings), relationship_level(account),
+                   ready_to_farm(account))

@@ -1,0 +1,421 @@
+"""Read YAML into plain data plus the line/column of every key and item.
+
+One builder turns a YAML event stream into plain Python (dict, list, str, int, float, bool, None,
+date, datetime) and a position table. Two parsers can feed it: libyaml through PyYAML's C parser
+(fast) and ruamel.yaml's pure parser (fallback). Both give the same events, so both give the
+same data, positions and findings. Scalars are resolved by the YAML 1.2 core schema exactly as
+ruamel.yaml's round-trip loader resolves them (``no``/``on`` stay text, ``0o17`` is 15, ``1:30``
+is text, ``2026-01-01`` is a date); tests/test_read_differential.py holds both to that.
+
+Nothing here raises for bad input: every problem becomes a Finding.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from kamctl.findings import Finding, Severity
+
+Path_ = tuple  # a location: keys and indices from the document root, e.g. ("opportunities", 0, "stage")
+
+MAX_BYTES = 2 * 1024 * 1024  # the richest real account plan is well under 100 KB
+MAX_DEPTH = 64  # below libyaml's own 1000, so both parsers stop at the same place
+MAX_NODES = 200_000  # values built, counting what aliases expand to
+CORE = "tag:yaml.org,2002:"
+
+
+@dataclass
+class Document:
+    """A parsed file: data is None when the file could not be read at all."""
+
+    path: str
+    data: Any = None
+    positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+
+    def position(self, loc: Path_) -> tuple[int, int]:
+        """Line and column of loc, or of its nearest ancestor that has one (a missing key -> its parent)."""
+        loc = tuple(loc)
+        while loc:
+            pos = self.positions.get(loc)
+            if pos is not None:
+                return pos
+            loc = loc[:-1]
+        return self.positions.get((), (1, 1))
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.severity is Severity.error for f in self.findings)
+
+
+# --- scalar resolution: the YAML 1.2 resolvers of ruamel.yaml's VersionedResolver ------------------
+
+_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_FLOAT = re.compile(
+    r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+    |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+    |[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$""",
+    re.X,
+)
+_INT = re.compile(
+    r"""^(?:[-+]?0b[0-1_]+
+    |[-+]?0o?[0-7_]+
+    |[-+]?[0-9_]+
+    |[-+]?0x[0-9a-fA-F_]+)$""",
+    re.X,
+)
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+_TIMESTAMP = re.compile(
+    r"""^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]
+    |[0-9][0-9][0-9][0-9] -[0-9][0-9]? -[0-9][0-9]?
+    (?:[Tt]|[ \t]+)[0-9][0-9]?
+    :[0-9][0-9] :[0-9][0-9] (?:\.[0-9]*)?
+    (?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$""",
+    re.X,
+)
+_TS_PARTS = re.compile(
+    r"""^(?P<year>[0-9][0-9][0-9][0-9])-(?P<month>[0-9][0-9]?)-(?P<day>[0-9][0-9]?)
+    (?:(?:[Tt]|[ \t]+)(?P<hour>[0-9][0-9]?):(?P<minute>[0-9][0-9]):(?P<second>[0-9][0-9])
+    (?:\.(?P<fraction>[0-9]*))?
+    (?:[ \t]*(?P<tz>Z|(?P<tz_sign>[-+])(?P<tz_hour>[0-9][0-9]?)(?::(?P<tz_minute>[0-9][0-9]))?))?)?$""",
+    re.X,
+)
+_INVALID = object()
+
+
+def _int(text: str) -> int:
+    s = text.replace("_", "")
+    sign = -1 if s[0] == "-" else 1
+    if s[0] in "+-":
+        s = s[1:]
+    if s.startswith("0b"):
+        return sign * int(s[2:], 2)
+    if s.startswith("0x"):
+        return sign * int(s[2:], 16)
+    if s.startswith("0o"):
+        return sign * int(s[2:], 8)
+    return sign * int(s)
+
+
+def _float(text: str) -> float:
+    s = text.replace("_", "").lower()
+    if s.endswith(".inf"):
+        return float("-inf") if s[0] == "-" else float("inf")
+    if s == ".nan":
+        return float("nan")
+    return float(s)
+
+
+def _timestamp(text: str) -> Any:
+    m = _TS_PARTS.match(text)
+    if m is None:
+        return _INVALID
+    try:
+        y, mo, d = int(m["year"]), int(m["month"]), int(m["day"])
+        if m["hour"] is None:
+            return _dt.date(y, mo, d)
+        frac = (m["fraction"] or "")[:6].ljust(6, "0")
+        tz = None
+        if m["tz"] == "Z":
+            tz = _dt.timezone.utc
+        elif m["tz"]:
+            delta = _dt.timedelta(hours=int(m["tz_hour"]), minutes=int(m["tz_minute"] or 0))
+            tz = _dt.timezone(-delta if m["tz_sign"] == "-" else delta)
+        return _dt.datetime(y, mo, d, int(m["hour"]), int(m["minute"]), int(m["second"]), int(frac), tz)
+    except ValueError:
+        return _INVALID
+
+
+def resolve_plain(text: str) -> Any:
+    """The value of an untagged plain scalar under the YAML 1.2 core schema (plus timestamps)."""
+    first = text[:1]
+    if first in ("", "~", "n", "N") and _NULL.match(text):
+        return None
+    if first in "tTfF" and _BOOL.match(text):
+        return text[0] in "tT"
+    if first in "-+0123456789.":
+        if _INT.match(text) and first != ".":
+            return _int(text)
+        if _FLOAT.match(text):
+            return _float(text)
+        if first.isdigit() and _TIMESTAMP.match(text):
+            value = _timestamp(text)
+            return text if value is _INVALID else value
+    return text
+
+
+_TAGGED = {
+    CORE + "str": lambda t: t,
+    CORE + "int": lambda t: _int(t) if _INT.match(t) else _INVALID,
+    CORE + "float": lambda t: _float(t) if _FLOAT.match(t) or _INT.match(t) else _INVALID,
+    CORE + "bool": lambda t: (t[0] in "tT") if _BOOL.match(t) else _INVALID,
+    CORE + "null": lambda t: None if _NULL.match(t) else _INVALID,
+    CORE + "timestamp": _timestamp,
+    "!": lambda t: t,
+}
+
+
+# --- event sources -------------------------------------------------------------------------------
+
+
+def c_parser_available() -> bool:
+    try:
+        from yaml._yaml import CParser  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _events_c(text: str) -> Iterator[Any]:
+    from yaml._yaml import CParser
+
+    parser = CParser(text)
+    get = parser.get_event
+    while (event := get()) is not None:
+        yield event
+
+
+def _events_pure(text: str) -> Iterator[Any]:
+    from ruamel.yaml import YAML
+
+    yield from YAML(typ="safe", pure=True).parse(text)
+
+
+def _error_position(exc: Exception) -> tuple[int, int, str]:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    message = f"{context}: {problem}" if context else str(problem)
+    if mark is None:
+        return 1, 1, message
+    return mark.line + 1, mark.column + 1, message
+
+
+# --- the builder ---------------------------------------------------------------------------------
+
+
+def _show(tag: Any) -> str:
+    return str(tag).replace(CORE, "!!")
+
+
+class _Stop(Exception):
+    pass
+
+
+class _NoKey:
+    def __repr__(self) -> str:
+        return "<no key>"
+
+
+_NO_KEY = _NoKey()
+
+
+class _Frame:
+    """An open mapping or sequence while its events arrive."""
+
+    __slots__ = ("container", "path", "live", "key", "skip", "anchor", "nodes_at_start")
+
+    def __init__(self, container: Any, path: Path_, live: bool, anchor: str | None, nodes: int) -> None:
+        self.container, self.path, self.live, self.anchor = container, path, live, anchor
+        self.key: Any = _NO_KEY  # _NO_KEY: the next value is a key; otherwise it belongs to self.key
+        self.skip = False  # the next value is dropped (duplicate key, merge key, complex key)
+        self.nodes_at_start = nodes
+
+
+class _Builder:
+    """Turns events into plain data and positions, iteratively (deep nesting cannot overflow)."""
+
+    def __init__(self, path: str) -> None:
+        self.doc = Document(path)
+        self.anchors: dict[str, tuple[Any, int]] = {}
+        self.nodes = 0
+        self.stack: list[_Frame] = []
+        self.root: Any = None
+        self.documents = 0
+
+    def finding(self, code: str, mark: Any, message: str) -> None:
+        self.doc.findings.append(Finding(code, Severity.error, self.doc.path, mark.line + 1, mark.column + 1, message))
+
+    def count(self, n: int, mark: Any) -> None:
+        self.nodes += n
+        if self.nodes > MAX_NODES:
+            self.finding("KAM004", mark, f"more than {MAX_NODES:,} values (counting alias expansions); "
+                         "refusing to read further")
+            raise _Stop
+
+    def attach(self, value: Any, mark: Any, is_container: bool, is_merge: bool = False) -> tuple[Path_, bool]:
+        """Place value in its parent; returns (path of the value, whether its positions are recorded)."""
+        if not self.stack:
+            self.root = value
+            return (), True
+        frame = self.stack[-1]
+        container, path, live = frame.container, frame.path, frame.live
+        if isinstance(container, list):
+            child = path + (len(container),)
+            container.append(value)
+            if live:
+                self.doc.positions[child] = (mark.line + 1, mark.column + 1)
+            return child, live
+        if frame.key is _NO_KEY:  # this value is a key
+            frame.key, frame.skip = value, False
+            if is_container:
+                self.finding("KAM003", mark, "a mapping or list used as a key; keys must be plain text")
+                frame.key, frame.skip = None, True
+            elif is_merge:
+                self.finding("KAM003", mark, "merge key '<<' is not supported; write the keys out")
+                frame.skip = True
+            elif value in container:
+                first = self.doc.positions.get(path + (value,), (0, 0))[0]
+                self.finding("KAM002", mark, f"duplicate key '{value}' (first at line {first}); the first value is kept")
+                frame.skip = True
+            elif live:
+                self.doc.positions[path + (value,)] = (mark.line + 1, mark.column + 1)
+            return path + ("<key>",), False
+        key, skip = frame.key, frame.skip
+        frame.key, frame.skip = _NO_KEY, False
+        if skip:
+            return path + ("<skipped>",), False
+        container[key] = value
+        return path + (key,), live
+
+    def scalar(self, event: Any) -> Any:
+        tag = event.tag
+        text = event.value
+        if tag is None:
+            return resolve_plain(text) if event.implicit[0] else text
+        tag = str(tag)
+        convert = _TAGGED.get(tag)
+        if convert is None:
+            self.finding("KAM003", event.start_mark, f"unsupported tag '{_show(tag)}'; remove it and write a plain value")
+            return None
+        value = convert(text)
+        if value is _INVALID:
+            self.finding("KAM102", event.start_mark, f"'{text}' is not a valid {tag.removeprefix(CORE)}")
+            return None
+        return value
+
+    def feed(self, event: Any) -> None:
+        kind = type(event).__name__
+        mark = event.start_mark
+        if kind == "ScalarEvent":
+            self.count(1, mark)
+            value = self.scalar(event)
+            is_merge = event.tag is None and event.implicit[0] and event.value == "<<"
+            self.attach(value, mark, False, is_merge)
+            if event.anchor:
+                self.anchors[event.anchor] = (value, 1)
+        elif kind in ("MappingStartEvent", "SequenceStartEvent"):
+            self.count(1, mark)
+            expected = CORE + ("map" if kind == "MappingStartEvent" else "seq")
+            if event.tag is not None and str(event.tag) not in (expected, "!"):
+                self.finding("KAM003", mark, f"unsupported tag '{_show(event.tag)}'; remove it")
+            if len(self.stack) >= MAX_DEPTH:
+                self.finding("KAM004", mark, f"nested more than {MAX_DEPTH} levels deep; refusing to read further")
+                raise _Stop
+            container: Any = {} if kind == "MappingStartEvent" else []
+            path, live = self.attach(container, mark, True)
+            self.stack.append(_Frame(container, path, live, event.anchor, self.nodes))
+        elif kind in ("MappingEndEvent", "SequenceEndEvent"):
+            frame = self.stack.pop()
+            if frame.anchor:
+                self.anchors[frame.anchor] = (frame.container, self.nodes - frame.nodes_at_start + 1)
+        elif kind == "AliasEvent":
+            target = self.anchors.get(event.anchor)
+            if target is None:
+                self.finding("KAM001", mark, f"malformed YAML: unknown alias '*{event.anchor}'")
+                raise _Stop
+            value, size = target
+            self.count(size, mark)
+            self.attach(value, mark, isinstance(value, (dict, list)))
+        elif kind == "DocumentStartEvent":
+            self.documents += 1
+            if self.documents > 1:
+                self.finding("KAM003", mark, "a second YAML document ('---'); an account file holds exactly one")
+                raise _Stop
+
+
+def parse_text(text: str, path: str, parser: str = "auto") -> Document:
+    """Parse YAML text. parser: 'c' (libyaml), 'pure' (ruamel.yaml) or 'auto' (c when installed)."""
+    if parser == "auto":
+        parser = "c" if c_parser_available() else "pure"
+    events = _events_c(text) if parser == "c" else _events_pure(text)
+    builder = _Builder(path)
+    try:
+        for event in events:
+            builder.feed(event)
+    except _Stop:
+        pass
+    except RecursionError:
+        builder.doc.findings.append(Finding("KAM004", Severity.error, path, 1, 1, "nested too deeply to read"))
+    except Exception as exc:  # the parsers' own errors: syntax, tabs, bad characters
+        if type(exc).__name__ in ("AttributeError", "NameError", "TypeError", "KeyError", "IndexError"):
+            raise
+        line, col, message = _error_position(exc)
+        builder.doc.findings.append(Finding("KAM001", Severity.error, path, line, col, f"malformed YAML: {message}"))
+    doc = builder.doc
+    doc.data = builder.root if not any(f.rule in ("KAM001", "KAM004") for f in doc.findings) else None
+    if doc.data is not None:
+        doc.positions.setdefault((), (1, 1))
+    return doc
+
+
+def decode(raw: bytes, path: str) -> tuple[str | None, list[Finding]]:
+    """Bytes to text: UTF-8 with an optional BOM; anything else is a KAM005 finding with its line."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8"), []
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        col = exc.start - (before.rfind(b"\n") + 1) + 1
+        return None, [Finding("KAM005", Severity.error, path, line, col,
+                              f"byte 0x{raw[exc.start]:02x} is not UTF-8; re-save the file as UTF-8")]
+
+
+def read_file(file: str | os.PathLike, display: str | None = None, parser: str = "auto",
+              root: str | os.PathLike | None = None) -> Document:
+    """Read and parse one file, refusing what is too large or leads outside root."""
+    display = display or os.fspath(file)
+    raw, findings = read_bytes(file, display, root)
+    if raw is None:
+        return Document(display, findings=findings)
+    return parse_bytes(raw, display, parser)
+
+
+def parse_bytes(raw: bytes, display: str, parser: str = "auto") -> Document:
+    text, findings = decode(raw, display)
+    if text is None:
+        return Document(display, findings=findings)
+    return parse_text(text, display, parser)
+
+
+def read_bytes(file: str | os.PathLike, display: str, root: str | os.PathLike | None = None
+               ) -> tuple[bytes | None, list[Finding]]:
+    def refuse(code: str, message: str) -> tuple[None, list[Finding]]:
+        return None, [Finding(code, Severity.error, display, 1, 1, message)]
+
+    try:
+        if root is not None:
+            real = os.path.realpath(file)
+            base = os.path.realpath(root)
+            if os.path.commonpath([real, base]) != base:
+                return refuse("KAM008", "this file is a link to a place outside the workspace; kamctl does not follow it")
+        size = os.stat(file).st_size
+        if size > MAX_BYTES:
+            return refuse("KAM004", f"file is {size:,} bytes; the limit is {MAX_BYTES:,}")
+        with open(file, "rb") as fh:
+            raw = fh.read(MAX_BYTES + 1)
+    except IsADirectoryError:
+        return refuse("KAM008", "this is a folder, not a file")
+    except OSError as exc:
+        return refuse("KAM008", f"cannot read the file: {exc.strerror or exc}")
+    if len(raw) > MAX_BYTES:
+        return refuse("KAM004", f"file is larger than the limit of {MAX_BYTES:,} bytes")
+    return raw, []
