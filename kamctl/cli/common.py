@@ -44,13 +44,22 @@ def workspace_root(ctx: typer.Context) -> Path:
         fail(str(exc))
 
 
-def load(ctx: typer.Context, ids: list[str] | None = None, *, settings_must_be_valid: bool = True) -> Any:
-    """Load the workspace for a read-only command; kam.yaml problems are a settings error (exit 2)."""
+def load(ctx: typer.Context, ids: list[str] | None = None, *, at: str | None = None,
+         settings_must_be_valid: bool = True) -> Any:
+    """Load the workspace for a read-only command; kam.yaml problems are a settings error (exit 2).
+
+    at: a git revision or YYYY-MM-DD date; the workspace as it was then (kamctl.history).
+    """
     from kamctl.workspace import WorkspaceError, load_workspace
 
     root = workspace_root(ctx)
     try:
-        ws = load_workspace(root, ids, use_cache=not state(ctx).no_cache)
+        if at is not None:
+            from kamctl.history import load_workspace_at
+
+            ws = load_workspace_at(root, at, ids)
+        else:
+            ws = load_workspace(root, ids, use_cache=not state(ctx).no_cache)
     except WorkspaceError as exc:
         fail(str(exc))
     if settings_must_be_valid and any(f.severity.value == "error" for f in ws.settings_findings):

@@ -1,0 +1,1 @@
+"""Check rules: small functions (account, context) -> findings, registered with stable codes."""
