@@ -17,11 +17,29 @@ QUADRANT_POSITIONS = {
 }
 
 
+def yaml_str(value: str) -> str:
+    """A YAML double-quoted scalar for any text (JSON strings are YAML; non-ASCII stays readable)."""
+    import json
+
+    quoted = json.dumps(str(value), ensure_ascii=False)
+    # YAML allows only printable characters in a file, even inside quotes: escape the rest.
+    return "".join(c if c.isprintable() else (f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}")
+                   for c in quoted)
+
+
+def one_line(value: str) -> str:
+    """Text safe inside a `#` comment: line breaks become spaces."""
+    return " ".join(str(value).split())
+
+
 def _env():
     import jinja2
 
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(data_dir("templates") / "scaffold")),
-                              keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(data_dir("templates") / "scaffold")),
+                             keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    env.filters["yaml_str"] = yaml_str
+    env.filters["one_line"] = one_line
+    return env
 
 
 def _axes(settings) -> dict[str, list[dict]]:

@@ -8,6 +8,7 @@ mean over the factors present and the account is marked partial.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from kamctl.model.account import AXES, Account, Level, factor_title
@@ -40,7 +41,8 @@ class AxisScore:
 
     @property
     def high(self) -> bool | None:
-        return None if self.score is None else self.score >= self.cut_point
+        """Decided on the score as shown (one decimal), so what people see is what classifies."""
+        return None if self.score is None else rounded(self.score) >= self.cut_point
 
 
 @dataclass(frozen=True)
@@ -66,23 +68,23 @@ class AccountScore:
 
 
 def score_axis(account: Account, axis: str, settings: Any) -> AxisScore:
-    """Weighted mean of the factors present on one axis; weights come from kam.yaml."""
+    """Weighted mean of the factors present on one axis; weights come from kam.yaml.
+
+    A factor weighted 0 does not count, so leaving it out does not make the score partial.
+    The score is sum(weight * score) / sum(weight), the exact form a person recomputes by hand.
+    """
     weights = settings.scoring.weights_for(axis)
     cut = getattr(settings.scoring.cut_points, axis)
     section = getattr(account, axis)
-    present = [(n, getattr(section, n)) for n in AXES[axis].model_fields if getattr(section, n) is not None]
-    missing = [n for n in AXES[axis].model_fields if getattr(section, n) is None]
+    names = list(AXES[axis].model_fields)
+    present = [(n, getattr(section, n)) for n in names if getattr(section, n) is not None]
     total_weight = sum(weights[n] for n, _ in present)
-    if not present:
+    if total_weight == 0:  # no factor given, or only factors weighted 0: unscored, not partial
         return AxisScore(axis, None, [], [], cut)
-    if total_weight == 0:  # every present factor weighted 0: nothing counts
-        return AxisScore(axis, None, [], missing, cut)
-    factors = []
-    for name, f in present:
-        share = weights[name] / total_weight
-        factors.append(FactorScore(name, factor_title(axis, name), f.score, weights[name], share,
-                                   f.score * share, f.note))
-    score = sum(f.contribution for f in factors)
+    missing = [n for n in names if getattr(section, n) is None and weights[n] > 0]
+    factors = [FactorScore(name, factor_title(axis, name), f.score, weights[name], weights[name] / total_weight,
+                           f.score * weights[name] / total_weight, f.note) for name, f in present]
+    score = sum(f.score * weights[n] for n, f in present) / total_weight
     return AxisScore(axis, score, factors, missing, cut)
 
 
@@ -102,9 +104,15 @@ def score_account(account: Account, settings: Any) -> AccountScore:
     return AccountScore(a, s, quadrant_of(a, s, settings))
 
 
-def rounded(score: float | None) -> float | None:
-    """Scores are shown to one decimal; quadrant decisions use the exact value."""
-    return None if score is None else round(score + 0.0, 1)
+def rounded(score: float | None, places: int = 1) -> float | None:
+    """Scores are shown to one decimal, rounded half up as by hand (0.15 -> 0.2, not binary 0.1).
+
+    Float noise is dropped first (6.000000000000001 and 5.999999999999999 are 6.0).
+    """
+    if score is None:
+        return None
+    exact = Decimal(repr(round(score, 9)))
+    return float(exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)) + 0.0
 
 
 # --- relationship level -----------------------------------------------------------------------------
@@ -112,11 +120,11 @@ def rounded(score: float | None) -> float | None:
 LOYALTY_LEVEL = {"none": Level.commodity, "low": Level.product_provider, "some": Level.value_add, "high": Level.partner}
 SENSITIVITY_CAP = {"high": Level.product_provider, "medium": Level.value_add, "low": Level.partner}
 
-RESPONSE = {
-    Level.commodity: "High price sensitivity, no loyalty: they buy on price and switch freely.",
-    Level.product_provider: "High price sensitivity, low loyalty: they value the product, not the relationship.",
-    Level.value_add: "Less price sensitivity, some loyalty: they value what we add beyond the product.",
-    Level.partner: "Low price sensitivity, high loyalty: they see us as part of their business.",
+RESPONSE = {  # what the customer's response at each level means (the evidence is shown beside it)
+    Level.commodity: "They buy on price and switch freely: to them we are one supplier among many.",
+    Level.product_provider: "They value our product but not the relationship: price still decides.",
+    Level.value_add: "They value what we add beyond the product and give us some loyalty.",
+    Level.partner: "They see us as part of their business: price matters less than the partnership.",
 }
 NEXT_STEP = {
     Level.commodity: "Differentiate: add benefits to the product to reach Product Provider.",
@@ -160,11 +168,17 @@ def relationship_level(account: Account) -> LevelResult:
 
 
 def ready_to_farm(account: Account) -> bool:
-    """A hunter-owned account with a won opportunity (contract or engagement) should go to a farmer."""
+    """A hunter-owned account with an opportunity that reached contract or engagement goes to a farmer.
+
+    "Reached" counts the opportunity's history too: a won deal stays won for the handover.
+    """
     from kamctl.model.account import WON_STAGES
 
+    def won(o: Any) -> bool:
+        return o.stage in WON_STAGES or any(h.stage in WON_STAGES for h in o.history)
+
     return (account.owner is not None and account.owner.role == "hunter"
-            and any(o.stage in WON_STAGES for o in account.opportunities))
+            and any(won(o) for o in account.opportunities))
 
 
 @dataclass
@@ -177,8 +191,9 @@ class Summary:
     level: LevelResult
     ready_to_farm: bool
     extra: dict = field(default_factory=dict)
+    revenue: Any = None  # kamctl.model.account.Revenue | None, for the portfolio
 
 
 def summarise(account_id: str, account: Account, settings: Any) -> Summary:
     return Summary(account_id, account.name, score_account(account, settings), relationship_level(account),
-                   ready_to_farm(account))
+                   ready_to_farm(account), revenue=account.revenue)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -24,29 +24,165 @@ class WorkspaceError(Exception):
     """A usage or settings problem (exit 2): no workspace, unreadable kam.yaml, unknown account id."""
 
 
-@dataclass
-class LoadedAccount:
-    """One account file: its model (None when invalid), findings and the positions of its keys."""
+class _Recent:
+    """The most recently used unpacked models or position trees; older ones go back to bytes.
 
-    id: str
-    path: str  # as shown to the user (relative to the current folder when inside it)
-    file: Path
-    account: Any = None  # kamctl.model.account.Account | None
-    findings: list[Finding] = field(default_factory=list)
-    positions: dict[tuple, tuple[int, int]] = field(default_factory=dict)
+    A validated Account costs about 48 KB and a position tree about 44 KB: kept for all of
+    10,000 files that is close to 1 GB, packed it is about 10 KB. Workspaces up to `size`
+    accounts never unpack twice; larger ones unpack again only what was pushed out.
+    """
+
+    def __init__(self, size: int, evict: Any) -> None:
+        from collections import OrderedDict
+
+        self.size, self.evict, self.items = size, evict, OrderedDict()
+
+    def touch(self, acc: Any) -> None:
+        items, key = self.items, id(acc)
+        if key in items:
+            items.move_to_end(key)
+            return
+        items[key] = acc  # holding acc keeps id(acc) unique while it is here
+        if len(items) > self.size:
+            self.evict(items.popitem(last=False)[1])
+
+
+def _evict_model(acc: Any) -> None:
+    if acc._account_json is not None:
+        acc._account = None
+
+
+def _evict_positions(acc: Any) -> None:
+    if acc._packed is not None:
+        acc._positions = None
+
+
+MODELS_KEPT = 1000
+_MODELS = _Recent(MODELS_KEPT, _evict_model)
+_POSITIONS = _Recent(256, _evict_positions)
+
+
+class LoadedAccount:
+    """One account file: its model (None when invalid), findings and the positions of its keys.
+
+    For a file that loaded cleanly the positions are kept packed (marshal bytes from this run's
+    parse, or the JSON of its cache entry) and unpacked on first use; with no packed copy (e.g.
+    built by hand) they are read from the file again. A position table for each of 10,000 files
+    would cost more memory than the models.
+
+    The model itself may arrive as JSON (from the cache, or from a worker process) and is
+    validated by Pydantic on first use of .account: `kamctl validate` needs only the findings.
+    Should that validation ever fail, the file is read and validated again from disk.
+    """
+
+    __slots__ = ("id", "path", "file", "_account", "_account_json", "findings", "_positions", "_packed", "_root")
+
+    def __init__(self, id: str, path: str, file: Path, account: Any = None,
+                 findings: list[Finding] | None = None, positions: Any = None) -> None:
+        self.id = id
+        self.path = path  # as shown to the user (relative to the current folder when inside it)
+        self.file = file
+        self._account = account  # kamctl.model.account.Account | None
+        self._account_json: bytes | None = None  # the valid model as Pydantic JSON, validated on first use
+        self.findings: list[Finding] = findings if findings is not None else []
+        self._positions = positions
+        self._packed: tuple[str, bytes] | None = None  # ("marshal" | "json", bytes of the tree)
+        self._root: Path | None = None
+
+    def __repr__(self) -> str:
+        return f"LoadedAccount(id={self.id!r}, path={self.path!r}, ok={self.ok})"
+
+    @property
+    def account(self) -> Any:
+        """The validated kamctl.model.account.Account, or None when the file has errors."""
+        if self._account is None and self._account_json is not None:
+            from pydantic import ValidationError
+
+            from kamctl.model.account import Account
+
+            try:
+                self._account = Account.model_validate_json(self._account_json)
+            except (ValidationError, ValueError):  # cannot happen for our own JSON; stay correct anyway
+                self._account_json = None
+                self._reload()
+        if self._account_json is not None:  # evictable: back to JSON when many newer ones are in use
+            _MODELS.touch(self)
+        return self._account
+
+    @account.setter
+    def account(self, value: Any) -> None:
+        self._account, self._account_json = value, None
+
+    def _reload(self) -> None:
+        from kamctl.yamlio.read import read_bytes
+
+        self.findings, self._positions, self._packed = [], None, None
+        raw, refused = read_bytes(self.file, self.path, self._root)
+        if raw is None:
+            self.findings = [_with_account(f, self.id) for f in refused]
+            return
+        _parse_account(self, raw, "auto", None, None)
+
+    @property
+    def positions(self) -> Any:
+        """Mapping (key, index, ...) -> (line, column): a kamctl.yamlio.read.Positions tree."""
+        if self._positions is None:
+            self._positions = self._unpack()
+            if self._packed is not None:
+                _POSITIONS.touch(self)
+        elif self._packed is not None:
+            _POSITIONS.touch(self)
+        return self._positions
+
+    @positions.setter
+    def positions(self, value: Any) -> None:
+        self._positions = value
+
+    def _unpack(self) -> Any:
+        from kamctl.yamlio.read import Positions, read_file
+
+        if self._packed is not None:
+            kind, blob = self._packed
+            try:
+                if kind == "marshal":
+                    import marshal
+
+                    return Positions(marshal.loads(blob))  # our own bytes from this process, never a file
+                return Positions.from_json(blob)  # checked: a cache entry is never trusted
+            except (ValueError, TypeError, EOFError):
+                pass
+        return read_file(self.file, self.path, root=self._root).positions
+
+    def pack(self) -> None:
+        """Keep the positions as bytes until asked for (loading many files)."""
+        from kamctl.yamlio.read import Positions
+
+        if isinstance(self._positions, Positions) and self._positions.root is not None and self._packed is None:
+            import marshal
+
+            try:
+                self._packed = ("marshal", marshal.dumps(self._positions.root))
+            except ValueError:
+                return
+            self._positions = None
 
     @property
     def ok(self) -> bool:
-        return self.account is not None and not any(f.severity is Severity.error for f in self.findings)
+        has_model = self._account is not None or self._account_json is not None
+        return has_model and not any(f.severity is Severity.error for f in self.findings)
 
     def position(self, loc: Iterable[Any]) -> tuple[int, int]:
         """Line and column of a key or item; a missing one points at its nearest parent."""
+        positions = self.positions
+        nearest = getattr(positions, "nearest", None)
+        if nearest is not None:
+            return nearest(loc)
         loc = tuple(loc)
         while loc:
-            if loc in self.positions:
-                return self.positions[loc]
+            if loc in positions:
+                return positions[loc]
             loc = loc[:-1]
-        return self.positions.get((), (1, 1))
+        return positions.get((), (1, 1))
 
 
 @dataclass
@@ -111,15 +247,19 @@ def account_files(root: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if not p.name.startswith(".") and p.suffix in (".yaml", ".yml"))
 
 
-def load_settings(root: Path, parser: str = "auto") -> tuple[Any, str, list[Finding]]:
-    """kam.yaml -> Settings. With errors, the defaults are returned alongside the findings."""
+def load_settings(root: Path, parser: str = "auto", raw: bytes | None = None,
+                  shown: str | None = None) -> tuple[Any, str, list[Finding]]:
+    """kam.yaml -> Settings. With errors, the defaults are returned alongside the findings.
+
+    raw/shown: the file's bytes and displayed name when it comes from elsewhere (a git revision).
+    """
     from kamctl.model.settings import Settings
     from kamctl.model.validate import validate
-    from kamctl.yamlio.read import read_file
+    from kamctl.yamlio.read import parse_bytes, read_file
 
     path = root / SETTINGS_FILE
-    shown = display(path)
-    doc = read_file(path, shown, parser, root=root)
+    shown = shown or display(path)
+    doc = read_file(path, shown, parser, root=root) if raw is None else parse_bytes(raw, shown, parser)
     findings = list(doc.findings)
     data = doc.data
     if data is None and not findings:
@@ -135,20 +275,87 @@ def load_settings(root: Path, parser: str = "auto") -> tuple[Any, str, list[Find
     return settings or Settings(), shown, findings
 
 
-def load_account(file: Path, root: Path, parser: str = "auto") -> LoadedAccount:
-    """One account file through the whole read path; problems become findings, never exceptions."""
-    from kamctl.model.account import Account
-    from kamctl.model.validate import duplicate_ids, validate
-    from kamctl.yamlio.read import read_file
+def load_account(file: Path, root: Path, parser: str = "auto", cache: Any = None) -> LoadedAccount:
+    """One account file through the whole read path; problems become findings, never exceptions.
+
+    cache: a kamctl.cache.Cache to look the file up in and store a clean result to (None: no cache).
+    """
+    loaded, raw = _open_account(Path(file), root)
+    if raw is None:
+        return loaded
+    key = None
+    if cache is not None:
+        key = cache.key(raw, loaded.id)
+        if key is not None and _from_cache(loaded, cache, key):
+            return loaded
+    return _parse_account(loaded, raw, parser, cache, key)
+
+
+def _open_account(file: Path, root: Path) -> tuple[LoadedAccount, bytes | None]:
+    """The file's LoadedAccount and bytes; no bytes when the name or the file itself is refused."""
+    from kamctl.yamlio.read import read_bytes
 
     shown = display(file)
+    loaded = LoadedAccount(id=file.stem, path=shown, file=file)
+    loaded._root = root
+    if file.suffix != ".yaml" or not ID_RE.match(file.stem):
+        why = "account files end in .yaml" if file.suffix != ".yaml" else (
+            f"'{file.stem}' is not a valid account id (lowercase letters, digits and dashes)")
+        loaded.findings.append(Finding("KAM007", Severity.error, shown, 1, 1, f"{why}; rename the file", file.stem))
+        loaded.positions = {}
+        return loaded, None
+    raw, refused = read_bytes(file, shown, root)
+    if raw is None:
+        loaded.findings = [_with_account(f, loaded.id) for f in refused]
+        loaded.positions = {}
+    return loaded, raw
+
+
+def _from_cache(loaded: LoadedAccount, cache: Any, key: str) -> bool:
+    hit = cache.get(key)
+    if hit is None:
+        return False
+    loaded._account_json, positions_json = hit
+    loaded._packed = ("json", positions_json)
+    return True
+
+
+def _parse_account(loaded: LoadedAccount, raw: bytes, parser: str, cache: Any, key: str | None) -> LoadedAccount:
+    from kamctl.yamlio.read import parse_bytes
+
+    doc = parse_bytes(raw, loaded.path, parser)
+    _validate_into(loaded, doc)
+    if loaded.ok and not loaded.findings:
+        if cache is not None:
+            cache.store(raw, loaded.id, loaded.account.model_dump_json(exclude_unset=True).encode(), doc.positions, key)
+        loaded.pack()  # unpacked again on first use: keeps 10,000 files in memory small
+    return loaded
+
+
+def load_account_bytes(raw: bytes, file: Path, shown: str, parser: str = "auto", cache: Any = None) -> LoadedAccount:
+    """An account from bytes read elsewhere (a git blob, kamctl.history): the same checks and cache as
+    load_account (the cache is keyed by content, so a blob equal to a cached file is not parsed)."""
+    file = Path(file)
     loaded = LoadedAccount(id=file.stem, path=shown, file=file)
     if file.suffix != ".yaml" or not ID_RE.match(file.stem):
         why = "account files end in .yaml" if file.suffix != ".yaml" else (
             f"'{file.stem}' is not a valid account id (lowercase letters, digits and dashes)")
         loaded.findings.append(Finding("KAM007", Severity.error, shown, 1, 1, f"{why}; rename the file", file.stem))
+        loaded.positions = {}
         return loaded
-    doc = read_file(file, shown, parser, root=root)
+    key = None
+    if cache is not None:
+        key = cache.key(raw, loaded.id)
+        if key is not None and _from_cache(loaded, cache, key):
+            return loaded
+    return _parse_account(loaded, raw, parser, cache, key)
+
+
+def _validate_into(loaded: LoadedAccount, doc: Any) -> None:
+    from kamctl.model.account import Account
+    from kamctl.model.validate import duplicate_ids, validate
+
+    shown = loaded.path
     loaded.findings.extend(doc.findings)
     loaded.positions = doc.positions
     if doc.data is None:
@@ -165,7 +372,6 @@ def load_account(file: Path, root: Path, parser: str = "auto") -> LoadedAccount:
         if not any(f.severity is Severity.error for f in loaded.findings):
             loaded.account = account
     loaded.findings = [_with_account(f, loaded.id) for f in loaded.findings]
-    return loaded
 
 
 def _with_account(f: Finding, account_id: str) -> Finding:
@@ -192,5 +398,93 @@ def load_workspace(root: Path, ids: Iterable[str] | None = None, parser: str = "
                                      f"{display(root / ACCOUNTS_DIR)}")
             all_files = [by_id[i] for i in wanted]
         files = all_files
-    accounts = [load_account(Path(f), root, parser) for f in files]
+    files = [Path(f) for f in files]
+    cache = None
+    if use_cache:
+        from kamctl.cache import Cache
+
+        cache = Cache(root)
+    accounts: list[LoadedAccount] = []
+    todo: list[tuple[int, LoadedAccount, bytes, str | None]] = []  # files the cache does not have
+    for f in files:
+        loaded, raw = _open_account(f, root)
+        accounts.append(loaded)
+        if raw is None:
+            continue
+        key = cache.key(raw, loaded.id) if cache is not None else None
+        if key is not None and _from_cache(loaded, cache, key):
+            continue
+        todo.append((len(accounts) - 1, loaded, raw, key))
+    workers = _workers(len(todo))
+    if workers > 1 and _parse_parallel(todo, parser, cache, workers):
+        pass
+    else:
+        for _, loaded, raw, key in todo:
+            _parse_account(loaded, raw, parser, cache, key)
+            if len(accounts) > MODELS_KEPT and loaded._account is not None:  # many files: keep bytes, not models
+                loaded._account_json = loaded._account.model_dump_json(exclude_unset=True).encode()
+                loaded._account = None
     return Workspace(root, settings, shown, settings_findings, accounts)
+
+
+PARALLEL_MIN_FILES = 100  # files to parse below which a process pool costs more than it saves (measured)
+PARALLEL_ENV = "KAMCTL_WORKERS"  # a number to force (1 turns the pool off)
+
+
+def _workers(n_files: int) -> int:
+    forced = os.environ.get(PARALLEL_ENV, "")
+    if forced.isdigit():
+        return max(1, int(forced)) if n_files > 1 else 1
+    if n_files < PARALLEL_MIN_FILES:
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return min(cores, 8)
+
+
+def _parse_chunk(args: tuple) -> list[tuple]:
+    """In a worker: parse and validate, store to the cache, send back small results."""
+    items, root, parser, use_cache = args
+    cache = None
+    if use_cache:
+        from kamctl.cache import Cache
+
+        cache = Cache(root)
+    out = []
+    for file, shown, raw, key in items:
+        loaded = LoadedAccount(file.stem, shown, file)
+        _parse_account(loaded, raw, parser, cache, key)
+        model = loaded._account
+        out.append((model.model_dump_json(exclude_unset=True).encode() if model is not None else None,
+                    loaded.findings, loaded._packed,
+                    loaded._positions.root if loaded._packed is None and hasattr(loaded._positions, "root") else None))
+    return out
+
+
+def _parse_parallel(todo: list, parser: str, cache: Any, workers: int) -> bool:
+    """Parse todo's files in a process pool; False when no pool can run here (then do it serially)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    import kamctl.model.account  # noqa: F401  (imported once here, inherited by forked workers)
+    from kamctl.yamlio.read import Positions
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return False
+    size = max(1, min(100, len(todo) // (workers * 4) or 1))
+    root = todo[0][1]._root
+    chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
+    jobs = [([(lo.file, lo.path, raw, key) for _, lo, raw, key in chunk], root, parser, cache is not None)
+            for chunk in chunks]
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            results = list(pool.map(_parse_chunk, jobs))
+    except (OSError, RuntimeError):  # no processes allowed here, or a worker died: do it in this process
+        return False
+    for chunk, result in zip(chunks, results):
+        for (_, loaded, _, _), (account, findings, packed, tree) in zip(chunk, result):
+            loaded._account_json, loaded.findings, loaded._packed = account, findings, packed
+            loaded.positions = Positions(tree) if packed is None else None
+    return True

@@ -1,1 +1,247 @@
-"""Check rules: small functions (account, context) -> findings, registered with stable codes."""
+"""Check rules: small functions (account, context) -> findings, registered with stable codes.
+
+`run` checks a loaded workspace: the reading and schema findings of loading (KAM0xx, KAM1xx,
+always reported) plus every check rule (KAM2xx and up) on each valid account, after kam.yaml's
+policy (checks.rules, checks.quadrants) and the caller's select/ignore. It also measures how
+complete each account's plan is. Nothing here prints or exits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import importlib.util
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from kamctl.findings import Finding, Severity, sort_key
+
+RULE_MODULES = ("strategy", "plan", "relationships", "opportunities", "performance", "level")
+OPTIONAL_MODULES = ("staleness",)  # KAM8xx, kamctl history's
+
+
+def load_rules() -> None:
+    """Import every rule module so that their rules are registered (idempotent)."""
+    for name in RULE_MODULES:
+        importlib.import_module(f"{__name__}.{name}")
+    for name in OPTIONAL_MODULES:
+        if importlib.util.find_spec(f"{__name__}.{name}") is not None:
+            importlib.import_module(f"{__name__}.{name}")
+
+
+@dataclass
+class CheckResult:
+    findings: list[Finding] = field(default_factory=list)
+    completeness: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        return {s.value: sum(f.severity is s for f in self.findings) for s in Severity}
+
+
+# --- codes and patterns -----------------------------------------------------------------------------
+
+
+def split_codes(values: Iterable[str] | str | None) -> list[str]:
+    """'KAM2,KAM401' or ['KAM2', 'KAM401'] -> ['KAM2', 'KAM401'] (upper-cased, blanks dropped)."""
+    if values is None:
+        return []
+    if isinstance(values, str):
+        values = [values]
+    return [p.strip().upper() for v in values for p in v.split(",") if p.strip()]
+
+
+def matches(code: str, patterns: Iterable[str]) -> bool:
+    """A pattern is a code or a code prefix (KAM2 = every KAM2xx rule, like ruff's selectors)."""
+    return any(code.startswith(p) for p in patterns)
+
+
+def unknown_codes(patterns: Iterable[str]) -> list[str]:
+    """Patterns that match no registered rule (so a typo in --select is a usage error)."""
+    from kamctl.rules import RULES
+
+    load_rules()
+    return [p for p in patterns if not any(code.startswith(p) for code in RULES)]
+
+
+def policy_problems(settings: Any) -> list[str]:
+    """Codes in kam.yaml's checks.rules / checks.quadrants that match no rule."""
+    checks = settings.checks
+    out = [f"checks.rules: {c}" for c in unknown_codes(list(checks.rules))]
+    for key, pol in checks.quadrants.items():
+        out += [f"checks.quadrants.{key}.ignore: {c}" for c in unknown_codes(pol.ignore)]
+        out += [f"checks.quadrants.{key}.select: {c}" for c in unknown_codes(pol.select)]
+    return out
+
+
+def _rule_setting(settings: Any, code: str) -> str | None:
+    """kam.yaml checks.rules for a code: the longest matching code or prefix wins."""
+    best = None
+    for pattern, value in settings.checks.rules.items():
+        if code.startswith(pattern.upper()) and (best is None or len(pattern) > len(best[0])):
+            best = (pattern, value)
+    return best[1] if best else None
+
+
+def _enabled(code: str, quadrant: str, settings: Any, select: list[str], ignore: list[str]) -> bool:
+    if select and not matches(code, select):
+        return False
+    if ignore and matches(code, ignore):
+        return False
+    pol = settings.checks.quadrants.get(quadrant)
+    if pol is not None:
+        if pol.select and not matches(code, [p.upper() for p in pol.select]):
+            return False
+        if matches(code, [p.upper() for p in pol.ignore]):
+            return False
+    return _rule_setting(settings, code) != "off"
+
+
+# --- running the rules -------------------------------------------------------------------------------
+
+
+class _Bare:
+    """An Account outside a file (no positions): what the rules see when given a model only."""
+
+    def __init__(self, account: Any, account_id: str | None = None) -> None:
+        self.id = account_id or ""
+        self.path = f"accounts/{self.id}.yaml" if account_id else "(account)"
+        self.account = account
+        self.positions: dict = {}
+
+    def position(self, loc: Iterable[Any]) -> tuple[int, int]:
+        return (1, 1)
+
+
+def quadrant_key(summary: Any) -> str:
+    q = summary.score.quadrant if summary is not None else None
+    return q.key if q is not None else "unscored"
+
+
+def check_account(loaded: Any, settings: Any, as_of: dt.date, root: Path | None = None,
+                  select: Iterable[str] | None = None, ignore: Iterable[str] | None = None,
+                  codes: Iterable[str] | None = None, cache: dict | None = None) -> list[Finding]:
+    """Every enabled check rule on one valid loaded account (codes: only these rules)."""
+    from kamctl.checks.registry import Context, iter_checks
+    from kamctl.scoring import summarise
+
+    load_rules()
+    select, ignore = split_codes(select), split_codes(ignore)
+    summary = summarise(loaded.id, loaded.account, settings)
+    ctx = Context(settings, as_of, Path(root) if root else Path("."), summary, cache if cache is not None else {})
+    quadrant = quadrant_key(summary)
+    wanted = set(codes) if codes is not None else None
+    out: list[Finding] = []
+    for rule, fn in iter_checks():
+        if wanted is not None and rule.code not in wanted:
+            continue
+        if not _enabled(rule.code, quadrant, settings, select, ignore):
+            continue
+        configured = _rule_setting(settings, rule.code)
+        for item in fn(loaded, ctx) or ():
+            loc, message = item[0], item[1]
+            severity = Severity(configured) if configured else (
+                Severity(item[2]) if len(item) > 2 and item[2] else rule.severity)
+            line, col = loaded.position(loc)
+            out.append(Finding(rule.code, severity, loaded.path, line, col, message, loaded.id or None))
+    return out
+
+
+def run(workspace: Any, as_of: dt.date, select: Iterable[str] | None = None,
+        ignore: Iterable[str] | None = None) -> CheckResult:
+    """Check a loaded workspace (kamctl.workspace.load_workspace) at as_of."""
+    findings = list(workspace.findings)
+    completeness: dict[str, dict[str, float]] = {}
+    cache: dict = {}
+    for loaded in workspace.accounts:
+        if loaded.account is None:
+            continue
+        findings.extend(check_account(loaded, workspace.settings, as_of, workspace.root, select, ignore, cache=cache))
+        completeness[loaded.id] = account_completeness(loaded.account, workspace.settings, as_of)
+    findings.sort(key=sort_key)
+    return CheckResult(findings, completeness)
+
+
+def alerts(loaded_account: Any, settings: Any, as_of: dt.date) -> list[Finding]:
+    """The early-warning alerts of one account: computed ones plus unresolved manual alerts.
+
+    Takes a LoadedAccount (findings point at lines) or a bare Account model. kam.yaml's policy
+    applies (a rule set off gives no alert).
+    """
+    from kamctl.checks.registry import ALERTS
+
+    load_rules()
+    loaded = loaded_account if hasattr(loaded_account, "positions") else _Bare(loaded_account)
+    if loaded.account is None:
+        return []
+    found = check_account(loaded, settings, as_of, codes=ALERTS)
+    return sorted(found, key=sort_key)
+
+
+# --- completeness -------------------------------------------------------------------------------------
+
+
+def _filled(value: Any) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return bool(value.strip())
+    if isinstance(value, (list, tuple)):
+        return any(_filled(v) for v in value)
+    return True
+
+
+def _pct(done: int, total: int) -> float:
+    return 100.0 if total == 0 else round(done / total * 100, 1)
+
+
+def account_completeness(account: Any, settings: Any, as_of: dt.date) -> dict[str, float]:
+    """Share (0-100) of the things each section of the plan should hold that it does hold.
+
+    strategy: the charter fields and the five questions. plan: at least one objective, a strategy
+    per objective, a tactic per strategy, quarter/owner/due per tactic. relationships: the minimum
+    number of decision makers, and per decision maker the four agenda answers, a counterpart and a
+    last contact date. pipeline: at least one opportunity, and per opportunity a value, an expected
+    close date, the dormant problem and the vision (and a go/no-go decision past the decision
+    stage). performance: a sales target, achieved and forecast for the year of as_of, a survey
+    within the survey limit, with a score. overall: the mean of the five.
+    """
+    from kamctl.checks.opportunities import decided, past_decision
+    from kamctl.checks.plan import TACTIC_NEEDS
+    from kamctl.model.account import AGENDA, CHARTER, FIVE_QUESTIONS
+
+    limits = settings.checks.limits
+    s = account.strategy
+    strategy = [_filled(getattr(s, n)) for n in CHARTER + FIVE_QUESTIONS]
+
+    plan = [bool(account.plan.objectives)]
+    for obj in account.plan.objectives:
+        plan.append(bool(obj.strategies))
+        for strat in obj.strategies:
+            plan.append(bool(strat.tactics))
+            for t in strat.tactics:
+                plan.extend(_filled(getattr(t, k)) for k in TACTIC_NEEDS)
+
+    dms = account.decision_makers
+    rel = [i < len(dms) for i in range(limits.min_decision_makers)]
+    for dm in dms:
+        rel.extend(_filled(getattr(dm, k)) for k in AGENDA + ("counterpart", "last_contact"))
+
+    pipe = [bool(account.opportunities)]
+    after = past_decision()
+    for o in account.opportunities:
+        pipe.extend(_filled(v) for v in (o.value, o.close, o.dormant_problem, o.vision))
+        if o.stage in after:
+            pipe.append(decided(o))
+
+    year = [p for p in account.performance.sales if p.period.startswith(str(as_of.year))]
+    recent = [v for v in account.performance.surveys
+              if v.date <= as_of and (as_of - v.date).days <= limits.survey_days]
+    perf = [any(p.target is not None for p in year), any(p.achieved is not None for p in year),
+            any(p.forecast is not None for p in year), bool(recent), any(v.score is not None for v in recent)]
+
+    sections = {name: _pct(sum(items), len(items)) for name, items in
+                (("strategy", strategy), ("plan", plan), ("relationships", rel),
+                 ("pipeline", pipe), ("performance", perf))}
+    sections["overall"] = round(sum(sections.values()) / len(sections), 1)
+    return sections

@@ -31,13 +31,22 @@ class Context:
 
 
 CHECKS: dict[str, tuple[Rule, CheckFn]] = {}
+ALERTS: set[str] = set()  # codes whose findings are early-warning alerts (retention risk)
 
 
-def check(code: str, name: str, severity: str, explanation: str, fix: str, family: str) -> Callable[[CheckFn], CheckFn]:
-    """Decorator: register a rule and the function that finds it."""
+def check(code: str, name: str, severity: str, explanation: str, fix: str, family: str,
+          alert: bool = False) -> Callable[[CheckFn], CheckFn]:
+    """Decorator: register a rule and the function that finds it.
+
+    alert: the rule is an early-warning flag of retention risk (`kamctl.checks.alerts`, report).
+    A rule function may also yield (loc, message, severity) to set one finding's severity itself
+    (manual alerts carry their own); a severity set in kam.yaml still wins.
+    """
     def wrap(fn: CheckFn) -> CheckFn:
         rule = register(code, name, severity, explanation, fix, family)
         CHECKS[code] = (rule, fn)
+        if alert:
+            ALERTS.add(code)
         return fn
     return wrap
 

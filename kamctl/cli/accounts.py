@@ -26,13 +26,16 @@ def init(
     if existing:
         fail(f"{', '.join(existing)} already exists; kamctl init never overwrites. "
              "Choose an empty folder, or use `kamctl new ID --name NAME` to add an account.")
-    (directory / "accounts").mkdir(parents=True, exist_ok=True)
-    (directory / "schemas").mkdir(exist_ok=True)
-    for name, text in generate().items():
-        if not (directory / "schemas" / name).exists():
-            atomic_write(directory / "schemas" / name, text.encode())
-    atomic_write(targets[0], scaffold.settings_text("schemas/kam.schema.json").encode())
-    atomic_write(targets[1], scaffold.sample_account_text("../schemas/account.schema.json").encode())
+    try:
+        (directory / "accounts").mkdir(parents=True, exist_ok=True)
+        (directory / "schemas").mkdir(exist_ok=True)
+        for name, text in generate().items():
+            if not (directory / "schemas" / name).exists():
+                atomic_write(directory / "schemas" / name, text.encode())
+        atomic_write(targets[0], scaffold.settings_text("schemas/kam.schema.json").encode())
+        atomic_write(targets[1], scaffold.sample_account_text("../schemas/account.schema.json").encode())
+    except OSError as exc:
+        fail(f"cannot create a workspace in {directory}: {exc.strerror or exc}")
     typer.echo(f"Created workspace {directory}: kam.yaml, accounts/northwind-foods.yaml, schemas/.")
     typer.echo("Next: kamctl new ID --name NAME   (then: kamctl validate)")
 
@@ -53,20 +56,25 @@ def new(
     if not ID_RE.match(account_id):
         fail(f"'{account_id}' is not a valid account id: use lowercase letters, digits and dashes, "
              "e.g. acme-corp")
+    if not name.strip():
+        fail("--name must not be empty: give the customer's name, e.g. --name \"Acme Corp\"")
     root = workspace_root(ctx)
     folder = root / ACCOUNTS_DIR
     target = folder / f"{account_id}.yaml"
     if target.exists():
         fail(f"account '{account_id}' already exists ({target}); pick another id or edit that file")
-    folder.mkdir(exist_ok=True)
     ref = scaffold.schema_ref(folder, root, "account.schema.json")
-    atomic_write(target, scaffold.account_text(account_id, name, ref).encode())
+    try:
+        folder.mkdir(exist_ok=True)
+        atomic_write(target, scaffold.account_text(account_id, name, ref).encode())
+    except OSError as exc:
+        fail(f"cannot create {target}: {exc.strerror or exc}")
     typer.echo(f"Created {target}")
 
 
 def validate(
     ctx: typer.Context,
-    files: Optional[List[Path]] = typer.Argument(None, help="Files to validate (default: kam.yaml and every account)."),
+    files: Optional[List[Path]] = typer.Argument(None, exists=True, help="Files to validate (default: kam.yaml and every account)."),
 ) -> None:
     """Validate kam.yaml and the account files; print each problem as path:line:col: CODE message.
 
@@ -90,6 +98,8 @@ def validate(
         ws = load_workspace(workspace_root(ctx), use_cache=use_cache)
         findings = ws.findings
         count = len(ws.accounts)
+    order = {name: i for i, name in enumerate(dict.fromkeys(f.file for f in findings))}
+    findings = sorted(findings, key=lambda f: (order[f.file], f.line, f.column, f.rule))  # by line within each file
     print_findings(findings, stream=_stdout())
     if findings:
         files_with = len({f.file for f in findings})

@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+
+if sys.argv[1:] == ["--version"] and sys.argv[0].replace("\\", "/").rsplit("/", 1)[-1] in ("kamctl", "kamctl.exe"):
+    # Fast path for the console script: `kamctl --version` answers before typer is imported (issue 7).
+    from kamctl import __version__ as _version_text
+
+    print(f"kamctl {_version_text}")
+    raise SystemExit(0)
+
 from pathlib import Path
 from typing import Optional
 
@@ -13,7 +22,8 @@ from kamctl.cli.common import State
 
 app = typer.Typer(
     name="kamctl",
-    help="Key Account Management plans kept as YAML in git: score, check, render and track key accounts.",
+    help="Key Account Management plans kept as YAML in git: score, check, render and track key accounts.\n\n"
+    "Example: kamctl -w examples check",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,

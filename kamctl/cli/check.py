@@ -1,9 +1,182 @@
-"""Commands of this group register here (see kamctl/cli/app.py)."""
+"""check, rules, report: check plans against the rules (for CI), explain rules, KAM performance measures."""
 
 from __future__ import annotations
 
+import os
+import sys
+from enum import Enum
+from typing import List, Optional
+
 import typer
+
+from kamctl.cli.common import DATA_PROBLEM, fail, load, parse_date, print_json
+
+
+class CheckFormat(str, Enum):
+    text = "text"
+    parsable = "parsable"
+    json = "json"
+    github = "github"
+    junit = "junit"
+
+
+class Level(str, Enum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+
+
+class ReportFormat(str, Enum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+def _colour() -> bool:
+    """ANSI colour only on a terminal, never with NO_COLOR set (https://no-color.org)."""
+    if "NO_COLOR" in os.environ and os.environ["NO_COLOR"] != "":
+        return False
+    return sys.stdout.isatty()
+
+
+def check(
+    ctx: typer.Context,
+    ids: Optional[List[str]] = typer.Argument(None, metavar="ID", help="Accounts to check (default: all)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE", help="Date the date rules use, YYYY-MM-DD (default: today)."),
+    fmt: Optional[CheckFormat] = typer.Option(None, "--format", help="Output format (default: text; github when GITHUB_ACTIONS=true)."),
+    fail_on: Level = typer.Option(Level.error, "--fail-on", help="Exit 1 when any finding is at or above this severity."),
+    select: Optional[List[str]] = typer.Option(None, "--select", metavar="CODES", help="Only these rules: codes or prefixes, comma-separated (KAM2,KAM401)."),
+    ignore: Optional[List[str]] = typer.Option(None, "--ignore", metavar="CODES", help="Skip these rules: codes or prefixes, comma-separated."),
+) -> None:
+    """Check account plans: validity, completeness and early-warning alerts, with completeness per section.
+
+    Reading and schema problems (KAM0xx, KAM1xx) are always reported. Exit 0 when no finding is at or above --fail-on, 1 otherwise, 2 for a usage or settings error.
+
+    Example: kamctl -w examples check --as-of 2026-12-31 --fail-on warning
+    """
+    from kamctl import formats
+    from kamctl.checks import policy_problems, run, split_codes, unknown_codes
+
+    day = parse_date(as_of)
+    sel, ign = split_codes(select), split_codes(ignore)
+    bad = unknown_codes(sel + ign)
+    if bad:
+        fail(f"no rule matches {', '.join(bad)}; `kamctl rules` lists the codes")
+    ws = load(ctx, ids or None)
+    problems = policy_problems(ws.settings)
+    if problems:
+        fail(f"{ws.settings_path}: no rule matches {'; '.join(problems)}; `kamctl rules` lists the codes")
+    result = run(ws, day, select=sel, ignore=ign)
+    chosen = fmt.value if fmt else ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
+    cases = {a.id: a.path for a in ws.accounts}
+    out = formats.render(chosen, result.findings, result.completeness, fail_on.value, cases,
+                         ws.settings_path, colour=chosen == "text" and _colour())
+    sys.stdout.write(out)
+    sys.stdout.flush()
+    if any(formats.at_or_above(f, fail_on.value) for f in result.findings):
+        raise typer.Exit(DATA_PROBLEM)
+
+
+def rules(
+    code: Optional[str] = typer.Argument(None, metavar="CODE", help="A rule code (e.g. KAM201) or prefix (KAM2)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the rules as JSON."),
+) -> None:
+    """List every rule with its code, severity and explanation; `rules CODE` explains one in full.
+
+    Example: kamctl rules KAM404
+    """
+    from kamctl.checks import load_rules
+    from kamctl.rules import RULES
+
+    load_rules()
+    chosen = sorted(RULES.values(), key=lambda r: r.code)
+    if code:
+        wanted = code.strip().upper()
+        chosen = [r for r in chosen if r.code.startswith(wanted)]
+        if not chosen:
+            fail(f"no rule {code!r}; `kamctl rules` lists the codes")
+    if as_json:
+        print_json([{"code": r.code, "name": r.name, "severity": r.severity.value, "family": r.family,
+                     "explanation": r.explanation, "fix": r.fix} for r in chosen])
+        return
+    if code and len(chosen) == 1:
+        r = chosen[0]
+        typer.echo(f"{r.code} {r.name} ({r.severity.value}, {r.family})\n\n{r.explanation}\n\nFix: {r.fix}")
+        return
+    for r in chosen:
+        typer.echo(f"{r.code}  {r.severity.value:<7}  {r.name:<28} {r.explanation}")
+
+
+def report(
+    ctx: typer.Context,
+    ids: Optional[List[str]] = typer.Argument(None, metavar="ID", help="Accounts (default: all)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE", help="Date of the measures, YYYY-MM-DD (default: today)."),
+    fmt: ReportFormat = typer.Option(ReportFormat.table, "--format", help="table, json or markdown."),
+) -> None:
+    """KAM performance measures per account and for the portfolio: opportunities, sales, relationships, satisfaction, alerts.
+
+    Example: kamctl -w examples report --as-of 2026-12-31 --format markdown
+    """
+    from kamctl.report import report as build
+
+    day = parse_date(as_of)
+    ws = load(ctx, ids or None)
+    data = build(ws, day)
+    if fmt is ReportFormat.json:
+        print_json(data)
+        return
+    rows = [_row(r["account"], r) for r in data["accounts"]]
+    rows.append(_row("portfolio", data["portfolio"], portfolio=True))
+    headers = ["account", "identified", "qualified", "pursued", "target", "achieved", "forecast",
+               "attain %", "covered", "strength", "satisfaction", "trend", "alerts"]
+    if fmt is ReportFormat.markdown:
+        typer.echo(f"## KAM performance measures ({data['as_of']})\n")
+        typer.echo("| " + " | ".join(headers) + " |")
+        typer.echo("|" + "|".join(" --- " for _ in headers) + "|")
+        for row in rows:
+            typer.echo("| " + " | ".join(row) + " |")
+        return
+    from rich.table import Table
+
+    from kamctl.cli.common import console
+
+    table = Table(title=f"KAM performance measures ({data['as_of']})")
+    for i, h in enumerate(headers):
+        table.add_column(h, justify="left" if i == 0 else "right")
+    for row in rows:
+        table.add_row(*row)
+    out = console()
+    if not out.is_terminal:  # piped or captured: wide enough that no column is cut
+        out = console(width=180)
+    out.print(table)
+
+
+def _num(value: float | None, digits: int = 0) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.{digits}f}"
+
+
+def _row(name: str, r: dict, portfolio: bool = False) -> list[str]:
+    o, rel, sat = r["opportunities"], r["relationships"], r["satisfaction"]
+    if portfolio:
+        sales = r["sales"]
+        money = [" / ".join(f"{_num(v[k])} {c}" for c, v in sales.items()) or "-" for k in ("target", "achieved", "forecast")]
+        attain = " / ".join(_num(v["attainment_percent"], 1) for v in sales.values()) or "-"
+        satisfaction, trend = _num(sat["average_latest"], 2), ", ".join(f"{k} {v}" for k, v in sat["trend"].items() if v) or "-"
+    else:
+        s = r["sales"]
+        cur = f" {s['currency']}" if s["target"] is not None or s["achieved"] is not None else ""
+        money = [_num(s[k]) + (cur if s[k] is not None else "") for k in ("target", "achieved", "forecast")]
+        attain = _num(s["attainment_percent"], 1)
+        satisfaction, trend = _num(sat["latest"], 1), sat["trend"] or "-"
+    covered = f"{rel['covered']}/{rel['decision_makers']}"
+    return [name, str(o["identified"]), str(o["qualified"]), str(o["pursued"]), *money, attain, covered,
+            _num(rel["average_strength"], 1), satisfaction, trend, str(r["alerts"]["count"])]
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
+    app.command()(check)
+    app.command()(rules)
+    app.command()(report)

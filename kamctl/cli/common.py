@@ -68,6 +68,18 @@ def load(ctx: typer.Context, ids: list[str] | None = None, *, at: str | None = N
     return ws
 
 
+def invalid_note(ws: Any) -> int:
+    """Read-only commands leave invalid account files out but never hide them: say so on stderr.
+
+    Returns the exit code to end with after printing the results: 1 when files were left out, else 0.
+    """
+    bad = [a for a in ws.accounts if a.account is None]
+    if not bad:
+        return OK
+    typer.echo(f"{len(bad)} account file(s) have problems; run kamctl validate", err=True)
+    return DATA_PROBLEM
+
+
 def print_findings(findings: list[Any], stream: Any = None) -> None:
     """The plain `path:line:col: CODE message` form (validate's output, and errors elsewhere)."""
     out = stream or sys.stderr

@@ -1,9 +1,187 @@
-"""Commands of this group register here (see kamctl/cli/app.py)."""
+"""history, diff: plans that remember, from git (kamctl.history and kamctl.movement do the work)."""
 
 from __future__ import annotations
 
+from enum import Enum
+from typing import Any, Optional
+
 import typer
+
+from kamctl.cli.common import console, fail, print_json, state, workspace_root
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def _money(values: dict[str, float]) -> str:
+    return ", ".join(f"{cur} {amount:,.0f}" for cur, amount in sorted(values.items())) or "-"
+
+
+def _table(*headers: str) -> Any:
+    """A compact table; columns never wrap except a last one marked with `*` (the words)."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    for h in headers:
+        if h.endswith("*"):
+            table.add_column(h[:-1], overflow="fold", min_width=20)
+        else:
+            table.add_column(h, no_wrap=True)
+    return table
+
+
+def _row(table: Any, *cells: Any) -> None:
+    from rich.text import Text
+
+    table.add_row(*(Text("-" if c is None else str(c)) for c in cells))
+
+
+def _markdown(ctx: typer.Context, template: str, context: dict) -> None:
+    from kamctl.render import RenderError, environment, render_template
+
+    try:
+        typer.echo(render_template(environment(workspace_root(ctx)), template, context), nl=False)
+    except RenderError as exc:
+        fail(str(exc), 1)
+
+
+def _chart(rows: list[dict]) -> dict | None:
+    """Points of the Mermaid chart: commits where both scores are known."""
+    points = [r for r in rows if r["attractiveness"] is not None and r["relative_strength"] is not None]
+    if not points:
+        return None
+    labels: list[str] = []
+    for r in points:
+        label, n = r["date"], 2
+        while label in labels:
+            label, n = f"{r['date']} ({n})", n + 1
+        labels.append(label)
+    return {"labels": labels, "attractiveness": [r["attractiveness"] for r in points],
+            "relative_strength": [r["relative_strength"] for r in points]}
+
+
+def history(
+    ctx: typer.Context,
+    account_id: str = typer.Argument(..., metavar="ID", help="The account id (its file name without .yaml)."),
+    since: Optional[str] = typer.Option(None, "--since", metavar="DATE|REV",
+                                        help="Only commits on or after a date (YYYY-MM-DD), or after a revision."),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
+) -> None:
+    """Show how an account changed, commit by commit (renames followed): scores, quadrant, level,
+    open pipeline, satisfaction and the changes in words. Needs the workspace in git; reads git
+    only, never touching the working tree, index or HEAD.
+
+    Example: kamctl history acme-corp --since 2026-01-01 --format markdown
+    """
+    from kamctl.history import account_history
+    from kamctl.workspace import WorkspaceError
+
+    root = workspace_root(ctx)
+    try:
+        result = account_history(root, account_id, since)
+    except WorkspaceError as exc:
+        fail(str(exc))
+    rows = result["rows"]
+    if fmt is Format.json:
+        print_json(result)
+        return
+    if fmt is Format.markdown:
+        _markdown(ctx, "history.md.j2", {**result, "chart": _chart(rows)})
+        return
+    if not rows:
+        typer.echo(f"No commit changed {account_id}" + (f" since {result['since']}." if result["since"] else "."))
+        return
+    table = _table("Date", "Commit", "Attr", "Rel", "Quadrant", "Level", "Open pipeline", "Sat")
+    for r in rows:
+        _row(table, r["date"], r["short"], _num(r["attractiveness"]), _num(r["relative_strength"]),
+             r["quadrant"], r["level"], _money(r["open_value"]), _num(r["satisfaction"]))
+    title = f"{result['name'] or account_id} ({account_id})"
+    typer.echo(f"History of {title}" + (f" since {result['since']}" if result["since"] else ""))
+    console().print(table)
+    typer.echo("")
+    typer.echo("Changes:")
+    for r in rows:
+        typer.echo(f"  {r['date']} {r['short']} ({r['author']}): "
+                   + ("; ".join(r["changes"]) or "no change in the figures"))
+
+
+def _rev(r: dict) -> str:
+    return r["label"] + (f" ({r['commit'][:7]}, {r['date']})" if r.get("commit") else "")
+
+
+def diff(
+    ctx: typer.Context,
+    rev_a: Optional[str] = typer.Argument(None, metavar="REV_A",
+                                          help="From: a revision or YYYY-MM-DD (default: the last tag, else the "
+                                               "last commit 90 or more days ago)."),
+    rev_b: Optional[str] = typer.Argument(None, metavar="REV_B", help="To: a revision or date (default: the working tree)."),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
+    threshold: float = typer.Option(0.5, "--threshold", min=0.0,
+                                    help="Report score changes of at least this much (0-10 scale)."),
+) -> None:
+    """Show what changed in the portfolio between two revisions: accounts added and removed,
+    quadrant moves, score and level changes, opportunities won, lost and advanced, new alerts.
+
+    Example: kamctl diff v2026.1 --format markdown > CHANGES.md
+    """
+    from kamctl.history import diff as compute
+    from kamctl.workspace import WorkspaceError
+
+    root = workspace_root(ctx)
+    try:
+        result = compute(root, rev_a, rev_b, threshold, use_cache=not state(ctx).no_cache)
+    except WorkspaceError as exc:
+        fail(str(exc))
+    for side in ("before", "after"):
+        count = len(result["problems"][side])
+        if count:
+            label = _rev(result["from"] if side == "before" else result["to"])
+            typer.echo(f"note: {count} problem{'s' * (count != 1)} in files at {label} "
+                       "(those accounts are compared as invalid):", err=True)
+            for f in result["problems"][side][:20]:
+                typer.echo(f"  {f['file']}:{f['line']}:{f['column']}: {f['rule']} {f['message']}", err=True)
+    if fmt is Format.json:
+        print_json(result)
+        return
+    if fmt is Format.markdown:
+        _markdown(ctx, "diff.md.j2", result)
+        return
+    typer.echo(f"{_rev(result['from'])} -> {_rev(result['to'])}")
+    if not result["accounts"]:
+        typer.echo(f"No changes ({result['unchanged']} accounts compared).")
+        return
+    table = _table("Account", "Quadrant", "Attr", "Rel", "Level")
+    for a in result["accounts"]:
+        b, c = a["before"], a["after"]
+
+        def arrow(x: Any, y: Any, fmt_: Any = str) -> str:
+            x, y = ("-" if x is None else fmt_(x)), ("-" if y is None else fmt_(y))
+            return x if x == y else f"{x} -> {y}"
+
+        _row(table, a["id"], arrow(b["quadrant"], c["quadrant"]), arrow(b["attractiveness"], c["attractiveness"], _num),
+             arrow(b["relative_strength"], c["relative_strength"], _num), arrow(b["level"], c["level"]))
+    console().print(table)
+    typer.echo("")
+    typer.echo("Changes:")
+    for a in result["accounts"]:
+        typer.echo(f"  {a['id']}: " + "; ".join(a["changes"]))
+    opps = result["opportunities"]
+    typer.echo(f"{len(result['added'])} added, {len(result['removed'])} removed, "
+               f"{len(result['quadrant_moves'])} quadrant moves, {len(result['score_changes'])} score changes "
+               f">= {result['threshold']}, {len(result['level_changes'])} level changes; opportunities "
+               f"{len(opps['won'])} won, {len(opps['lost'])} lost, {len(opps['advanced'])} advanced; "
+               f"{len(result['new_alerts'])} new alerts; {result['unchanged']} unchanged")
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
+    app.command()(history)
+    app.command()(diff)

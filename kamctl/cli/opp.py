@@ -1,9 +1,393 @@
-"""Commands of this group register here (see kamctl/cli/app.py)."""
+"""opp add/advance/decide/close/list and pipeline: the opportunities pipeline (KAM stage 3)."""
 
 from __future__ import annotations
 
+from typing import Any, Optional
+
 import typer
+
+from kamctl.cli.common import DATA_PROBLEM, fail, invalid_note, load, parse_date, print_findings, print_json, workspace_root
+
+opp_app = typer.Typer(
+    name="opp",
+    help="Add opportunities and move them through the pipeline stages (edits keep the file's comments).",
+    no_args_is_help=True,
+)
+
+DATE_HELP = "Date of the step, YYYY-MM-DD (default: today)."
+
+
+# --- editing ----------------------------------------------------------------------------------------
+
+
+def _account_file(ctx: typer.Context, account_id: str) -> Any:
+    """The account, read and validated first; unknown or invalid accounts refuse the edit (exit 1)."""
+    from kamctl.workspace import ACCOUNTS_DIR, account_files, display, load_account
+
+    root = workspace_root(ctx)
+    by_id = {p.stem: p for p in account_files(root)}
+    if account_id not in by_id:
+        fail(f"no account '{account_id}' in {display(root / ACCOUNTS_DIR)}; nothing was changed. "
+             "`kamctl score` lists the accounts, `kamctl new ID --name NAME` creates one", DATA_PROBLEM)
+    loaded = load_account(by_id[account_id], root)
+    if not loaded.ok:
+        print_findings(loaded.findings)
+        fail(f"{loaded.path} has problems (see above); fix them before editing it", DATA_PROBLEM)
+    return loaded
+
+
+def _opportunity(loaded: Any, opp_id: str) -> Any:
+    opp = loaded.account.opportunity(opp_id)
+    if opp is None:
+        known = ", ".join(o.id for o in loaded.account.opportunities) or "none yet"
+        fail(f"no opportunity '{opp_id}' in account '{loaded.id}' (its opportunities: {known}); "
+             "nothing was changed", DATA_PROBLEM)
+    return opp
+
+
+def _write(action: Any, loaded: Any) -> None:
+    """Run an edit; write conflicts and files ruamel cannot keep become exit 1 with the reason."""
+    from kamctl.yamlio.write import ConflictError, EditError
+
+    try:
+        action()
+    except ConflictError as exc:
+        fail(str(exc), DATA_PROBLEM)
+    except (EditError, OSError) as exc:
+        fail(f"{loaded.path}: not changed: {exc}", DATA_PROBLEM)
+
+
+def _plan(planner: Any, *args: Any, **kwargs: Any) -> Any:
+    from kamctl.pipeline import Refused
+
+    try:
+        return planner(*args, **kwargs)
+    except Refused as exc:
+        fail(f"refused: {exc}; nothing was changed", DATA_PROBLEM)
+
+
+def _stage(value: Optional[str], option: str) -> Any:
+    from kamctl.model.account import Stage
+
+    if value is None:
+        return None
+    try:
+        return Stage(value.replace("-", "_"))
+    except ValueError:
+        fail(f"{option} {value!r} is not a stage; stages: {', '.join(s.value for s in Stage)}")
+
+
+def add(
+    ctx: typer.Context,
+    account_id: str = typer.Argument(..., metavar="ACCOUNT", help="Account id (file name without .yaml)."),
+    title: str = typer.Option(..., "--title", help="What the opportunity is."),
+    opp_id: Optional[str] = typer.Option(None, "--id", help="Opportunity id (default: the title as a slug, made unique)."),
+    value: Optional[float] = typer.Option(None, "--value", help="Expected value (a number, >= 0)."),
+    currency: Optional[str] = typer.Option(None, "--currency", help="ISO 4217 code, e.g. EUR (default: the company currency)."),
+    close: Optional[str] = typer.Option(None, "--close", help="Expected close date, YYYY-MM-DD."),
+    note: Optional[str] = typer.Option(None, "--note", help="Note for the history entry."),
+    date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
+) -> None:
+    """Add an opportunity at identification, after the account's last one.
+
+    Example: kamctl opp add acme-corp --title "Film for the ready-meal range" --value 1200000 --close 2026-09-30
+    """
+    import math
+    import re
+
+    from kamctl import edits, pipeline
+    from kamctl.model.account import SLUG
+
+    when = parse_date(date, "--date")
+    close_date = parse_date(close, "--close") if close is not None else None
+    if not title.strip():
+        fail("--title must not be empty")
+    if opp_id is not None and not re.match(SLUG, opp_id):
+        fail(f"--id {opp_id!r} is not a valid id: lowercase letters, digits and dashes, e.g. ready-meal-film")
+    if currency is not None and not re.match(r"^[A-Z]{3}$", currency):
+        fail(f"--currency {currency!r} is not an ISO 4217 code such as EUR or USD")
+    if value is not None and (value < 0 or not math.isfinite(value)):
+        fail(f"--value {value} must be a number >= 0")
+    loaded = _account_file(ctx, account_id)
+    taken = {o.id for o in loaded.account.opportunities}
+    if opp_id is not None and opp_id in taken:
+        fail(f"account '{account_id}' already has an opportunity '{opp_id}'; choose another --id "
+             "(or leave --id out to get a unique one)", DATA_PROBLEM)
+    new = opp_id or pipeline.new_id(title, taken)
+    fields = {"id": new, "title": title, "value": value, "currency": currency,
+              "stage": pipeline.CHAIN[0].value, "close": close_date}
+    entry = {"stage": pipeline.CHAIN[0].value, "date": when}
+    if note:
+        entry["note"] = note
+    _write(lambda: edits.add_opportunity(loaded.file, fields, entry), loaded)
+    typer.echo(f"Added opportunity '{new}' to {loaded.path} at {pipeline.CHAIN[0].value}")
+
+
+def _apply(loaded: Any, opp: Any, change: Any) -> None:
+    from kamctl import edits
+
+    _write(lambda: edits.apply_change(loaded.file, opp.id, change), loaded)
+    forced = " (forced)" if change.entry.get("forced") else ""
+    typer.echo(f"{loaded.id}/{opp.id}: {opp.stage.value} -> {change.stage.value}{forced} ({loaded.path})")
+
+
+def advance(
+    ctx: typer.Context,
+    account_id: str = typer.Argument(..., metavar="ACCOUNT", help="Account id."),
+    opp_id: str = typer.Argument(..., metavar="OPPORTUNITY", help="Opportunity id."),
+    to: Optional[str] = typer.Option(None, "--to", help="Target stage (default: the next one)."),
+    force: bool = typer.Option(False, "--force", help="Skip forward past stages (needs --note; recorded as forced)."),
+    note: Optional[str] = typer.Option(None, "--note", help="Note for the history entry."),
+    date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
+) -> None:
+    """Move an opportunity to its next stage (or skip forward with --to, --force and --note).
+
+    identification -> qualification -> decision, pursuit -> closing, contract -> engagement.
+    Decision is left only with `opp decide`, pursuit and closing end with `opp close`;
+    engagement, no_go and lost are final. Stages never move backwards.
+
+    Example: kamctl opp advance acme-corp ready-meal-film --note "Budget confirmed"
+    """
+    from kamctl import pipeline
+
+    when = parse_date(date, "--date")
+    target = _stage(to, "--to")
+    if force and not (note and note.strip()):
+        fail("--force needs --note saying why the stages are skipped")
+    loaded = _account_file(ctx, account_id)
+    opp = _opportunity(loaded, opp_id)
+    change = _plan(pipeline.plan_advance, opp, when, target, force, note, account_id)
+    _apply(loaded, opp, change)
+
+
+def decide(
+    ctx: typer.Context,
+    account_id: str = typer.Argument(..., metavar="ACCOUNT", help="Account id."),
+    opp_id: str = typer.Argument(..., metavar="OPPORTUNITY", help="Opportunity id."),
+    decision: str = typer.Argument(..., metavar="go|no-go", help="go moves it to pursuit, no-go ends it (no_go)."),
+    reason: str = typer.Option(..., "--reason", help="Why (recorded in decision: and in history)."),
+    by: Optional[str] = typer.Option(None, "--by", help="Who decided."),
+    note: Optional[str] = typer.Option(None, "--note", help="Note for the history entry."),
+    date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
+) -> None:
+    """Record the go/no-go decision of an opportunity at the decision stage.
+
+    Example: kamctl opp decide acme-corp ready-meal-film go --reason "Fits our film line" --by "Dana Reyes"
+    """
+    from kamctl import pipeline
+
+    when = parse_date(date, "--date")
+    choice = decision.lower().replace("-", "_")
+    if choice not in pipeline.DECISIONS:
+        fail(f"decision must be go or no-go, not {decision!r}")
+    if not reason.strip():
+        fail("--reason must say why")
+    loaded = _account_file(ctx, account_id)
+    opp = _opportunity(loaded, opp_id)
+    change = _plan(pipeline.plan_decide, opp, choice, reason, when, by, note, account_id)
+    _apply(loaded, opp, change)
+
+
+def close(
+    ctx: typer.Context,
+    account_id: str = typer.Argument(..., metavar="ACCOUNT", help="Account id."),
+    opp_id: str = typer.Argument(..., metavar="OPPORTUNITY", help="Opportunity id."),
+    outcome: str = typer.Argument(..., metavar="won|lost", help="won moves it to contract, lost ends it."),
+    note: Optional[str] = typer.Option(None, "--note", help="Note for the history entry."),
+    date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
+) -> None:
+    """Close an opportunity in pursuit or closing: won -> contract, lost -> lost.
+
+    Example: kamctl opp close acme-corp ready-meal-film won --note "Signed for three years"
+    """
+    from kamctl import pipeline
+
+    when = parse_date(date, "--date")
+    if outcome.lower() not in pipeline.OUTCOMES:
+        fail(f"outcome must be won or lost, not {outcome!r}")
+    loaded = _account_file(ctx, account_id)
+    opp = _opportunity(loaded, opp_id)
+    change = _plan(pipeline.plan_close, opp, outcome.lower(), when, note, account_id)
+    _apply(loaded, opp, change)
+
+
+# --- reading ----------------------------------------------------------------------------------------
+
+
+def _money(amount: float | None) -> str:
+    return "" if amount is None else f"{amount:,.0f}"
+
+
+def _per_currency(totals: dict[str, float]) -> str:
+    return ", ".join(f"{_money(v)} {c}" for c, v in sorted(totals.items())) or "-"
+
+
+def _valid(ws: Any, ids: Optional[list[str]] = None) -> list[tuple[str, Any]]:
+    return [(a.id, a.account) for a in ws.accounts if a.account is not None and (not ids or a.id in ids)]
+
+
+def list_(
+    ctx: typer.Context,
+    account: Optional[str] = typer.Option(None, "--account", help="Only this account."),
+    stage: Optional[str] = typer.Option(None, "--stage", help="Only opportunities at this stage."),
+    open_only: bool = typer.Option(False, "--open", help="Only open ones (identification to closing)."),
+    fmt: str = typer.Option("table", "--format", help="table, json or csv."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Date for days in stage and staleness (default: today)."),
+    at: Optional[str] = typer.Option(None, "--at", help="The workspace at a git revision or date."),
+) -> None:
+    """List opportunities with stage, value, probability, weighted value and days in stage.
+
+    Example: kamctl -w examples opp list --open --format csv
+    """
+    import csv
+    import sys
+
+    from kamctl.model.account import OPEN_STAGES
+    from kamctl.pipeline import opportunity_row
+
+    if fmt not in ("table", "json", "csv"):
+        fail(f"--format {fmt!r}: choose table, json or csv")
+    day = parse_date(as_of)
+    wanted = _stage(stage, "--stage")
+    ws = load(ctx, [account] if account else None, at=at)
+    rows = []
+    for account_id, acc in _valid(ws):
+        for opp in acc.opportunities:
+            if wanted is not None and opp.stage is not wanted:
+                continue
+            if open_only and opp.stage not in OPEN_STAGES:
+                continue
+            rows.append({"account": account_id, **opportunity_row(opp, ws.settings, day)})
+    if fmt == "json":
+        print_json(rows)
+    elif fmt == "csv":
+        columns = ["account", "id", "title", "stage", "value", "currency", "probability", "weighted", "close",
+                   "days_in_stage", "stale_by"]
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({k: ("" if r[k] is None else r[k]) for k in columns} for r in rows)
+    else:
+        from rich.table import Table
+
+        table = Table(title=f"Opportunities ({len(rows)}), as of {day.isoformat()}")
+        for col, justify in (("Account", "left"), ("Id", "left"), ("Stage", "left"), ("Value", "right"),
+                             ("Prob.", "right"), ("Weighted", "right"), ("Close", "left"), ("Days", "right"),
+                             ("Stale by", "right")):
+            table.add_column(col, justify=justify)  # type: ignore[arg-type]
+        for r in rows:
+            table.add_row(r["account"], r["id"], r["stage"], f"{_money(r['value'])} {r['currency']}".strip(),
+                          f"{r['probability']:.0%}", _money(r["weighted"]), r["close"] or "",
+                          "" if r["days_in_stage"] is None else str(r["days_in_stage"]),
+                          "" if r["stale_by"] is None else str(r["stale_by"]))
+        from kamctl.cli.common import console
+
+        console().print(table)
+    raise typer.Exit(invalid_note(ws))
+
+
+def pipeline_command(
+    ctx: typer.Context,
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Date the pipeline is seen at (default: today)."),
+    fmt: str = typer.Option("table", "--format", help="table, json or markdown."),
+    at: Optional[str] = typer.Option(None, "--at", help="The workspace at a git revision or date."),
+) -> None:
+    """The portfolio pipeline: stages, funnel, forecast by quarter and stale opportunities.
+
+    Per stage: count, value and probability-weighted value (per currency, plus a total in the
+    company currency when kam.yaml's pipeline.rates cover every currency);
+    the funnel of opportunities that reached identification, qualification, pursuit and contract
+    in the calendar year of --as-of (from 1 January up to --as-of) with conversion rates; the
+    weighted forecast of open opportunities by quarter of expected close; stale opportunities.
+
+    Example: kamctl -w examples pipeline --as-of 2026-12-31 --format markdown
+    """
+    from kamctl.pipeline import portfolio_pipeline
+
+    if fmt not in ("table", "json", "markdown"):
+        fail(f"--format {fmt!r}: choose table, json or markdown")
+    day = parse_date(as_of)
+    ws = load(ctx, at=at)
+    data = portfolio_pipeline(_valid(ws), ws.settings, day)
+    if fmt == "json":
+        print_json(data)
+    elif fmt == "markdown":
+        typer.echo(_markdown(data), nl=False)
+    else:
+        _table(data)
+    raise typer.Exit(invalid_note(ws))
+
+
+def _company(amount: float | None, currency: str) -> str:
+    return "n/a (no rate)" if amount is None else f"{_money(amount)} {currency}"
+
+
+def _sections(data: dict) -> list[tuple[str, list[str], list[list[str]]]]:
+    """The pipeline as (title, header, rows) tables, shared by the table and Markdown output."""
+    cur = data["company_currency"]
+    stages = ("Stages", ["Stage", "Prob.", "Count", "Value", "Weighted", f"Weighted in {cur}"],
+              [[s["stage"], f"{s['probability']:.0%}", str(s["count"]), _per_currency(s["value"]),
+                _per_currency(s["weighted"]), _company(s["weighted_company"], cur)] for s in data["stages"]])
+    o = data["open"]
+    stages[2].append(["open total", "", "", _per_currency(o["value"]), _per_currency(o["weighted"]),
+                      _company(o["weighted_company"], cur)])
+    f = data["funnel"]
+    conv = {(c["from"], c["to"]): c["rate"] for c in f["conversions"]}
+    names = list(f["counts"])
+    funnel_rows = []
+    for i, name in enumerate(names):
+        rate = conv.get((names[i - 1], name)) if i else None
+        funnel_rows.append([name, str(f["counts"][name]), "" if rate is None else f"{rate:.0%}"])
+    overall = conv.get((names[0], names[-1]))
+    funnel_rows.append([f"{names[0]} -> {names[-1]}", "", "" if overall is None else f"{overall:.0%}"])
+    funnel = (f"Funnel {f['period']['from']} to {f['period']['to']}", ["Reached", "Count", "From previous"],
+              funnel_rows)
+    forecast = ("Forecast (open, weighted, by expected close)", ["Quarter", "Count", "Weighted", f"In {cur}"],
+                [[q["quarter"], str(q["count"]), _per_currency(q["weighted"]), _company(q["weighted_company"], cur)]
+                 for q in data["forecast"]])
+    stale = (f"Stale at {data['as_of']}", ["Account", "Opportunity", "Stage", "Days in stage", "Limit", "Over by"],
+             [[s["account"], s["id"], s["stage"], str(s["days_in_stage"]), str(s["stale_days"]), str(s["stale_by"])]
+              for s in data["stale"]])
+    return [stages, funnel, forecast, stale]
+
+
+def _table(data: dict) -> None:
+    from rich.table import Table
+
+    from kamctl.cli.common import console
+
+    out = console()
+    for title, header, rows in _sections(data):
+        if not rows:
+            out.print(f"{title}: none")
+            continue
+        table = Table(title=title)
+        for col in header:
+            table.add_column(col)
+        for row in rows:
+            table.add_row(*row)
+        out.print(table)
+
+
+def _markdown(data: dict) -> str:
+    lines = [f"# Pipeline as of {data['as_of']}", ""]
+    for title, header, rows in _sections(data):
+        lines += [f"## {title}", ""]
+        if not rows:
+            lines += ["None.", ""]
+            continue
+        lines.append("| " + " | ".join(header) + " |")
+        lines.append("|" + "|".join(" --- " for _ in header) + "|")
+        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+        lines.append("")
+    return "\n".join(lines)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
+    opp_app.command()(add)
+    opp_app.command()(advance)
+    opp_app.command()(decide)
+    opp_app.command()(close)
+    opp_app.command("list")(list_)
+    app.add_typer(opp_app)
+    app.command("pipeline")(pipeline_command)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from kamctl.cli.common import DATA_PROBLEM
+from kamctl.cli.common import DATA_PROBLEM, fail
 
 
 def schema(
@@ -23,13 +23,19 @@ def schema(
     stale = []
     for name, text in generate().items():
         target = out / name
-        current = target.read_bytes() if target.is_file() else None
+        try:
+            current = target.read_bytes() if target.is_file() else None
+        except OSError:
+            current = None
         if current == text.encode():
             continue
         stale.append(str(target))
         if not check:
-            out.mkdir(parents=True, exist_ok=True)
-            atomic_write(target, text.encode())
+            try:
+                out.mkdir(parents=True, exist_ok=True)
+                atomic_write(target, text.encode())
+            except OSError as exc:
+                fail(f"cannot write {target}: {exc.strerror or exc}")
     if check:
         if stale:
             typer.echo(f"out of date: {', '.join(stale)}; run `kamctl schema --out {out}`", err=True)

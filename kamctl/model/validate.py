@@ -108,7 +108,14 @@ def error_to_finding(model: type[BaseModel], doc: Document, err: dict) -> Findin
         hint = "a lowercase id of letters, digits and dashes" if "a-z0-9" in pattern else (
             "a 3-letter currency code such as EUR" if "A-Z]{3}" in pattern else f"text matching {pattern}")
         return Finding("KAM108", Severity.error, doc.path, line, col, f"{where}: {got} should be {hint}")
-    if kind.endswith("_type") or kind.endswith("_parsing") or kind in ("model_attributes_type", "dict_type"):
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        expected = model_at(model, loc + ("",))
+        if expected is not None and expected.__name__ == "Factor":
+            return Finding("KAM102", Severity.error, doc.path, line, col,
+                           f"{where}: should be a number from 0 to 10, or {{score: N, note: ...}} (got {got})")
+        return Finding("KAM102", Severity.error, doc.path, line, col,
+                       f"{where}: should be a mapping of keys (got {got})")
+    if kind.endswith("_type") or kind.endswith("_parsing"):
         return Finding("KAM102", Severity.error, doc.path, line, col, f"{where}: {err['msg'].lower()} (got {got})")
     return Finding("KAM108", Severity.error, doc.path, line, col, f"{where}: {err['msg']}")
 

@@ -15,8 +15,10 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import re
+import stat
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from collections.abc import Mapping
+from typing import Any, Iterable, Iterator
 
 from kamctl.findings import Finding, Severity
 
@@ -28,17 +30,117 @@ MAX_NODES = 200_000  # values built, counting what aliases expand to
 CORE = "tag:yaml.org,2002:"
 
 
+class Positions(Mapping):
+    """Line and column of every key and item, as a tree shaped like the data.
+
+    A node is [line, column] or [line, column, children], children a dict (mapping keys -> nodes)
+    or a list (items -> nodes). Read-only and a Mapping of locations: positions[("plan", "year")]
+    -> (line, column). The tree is plain JSON for the cache (kamctl.cache) and costs far less
+    memory than a dict keyed by location tuples.
+    """
+
+    __slots__ = ("root",)
+
+    def __init__(self, root: list | None = None) -> None:
+        self.root = root
+
+    def node(self, loc: Iterable[Any]) -> list | None:
+        node = self.root
+        for part in loc:
+            if node is None or len(node) < 3:
+                return None
+            children = node[2]
+            if isinstance(children, dict):
+                node = children.get(part) if not isinstance(part, (list, dict)) else None
+            elif isinstance(part, int) and not isinstance(part, bool) and 0 <= part < len(children):
+                node = children[part]
+            else:
+                return None
+        return node
+
+    def nearest(self, loc: Iterable[Any]) -> tuple[int, int]:
+        """loc's line and column, or its nearest ancestor's (a missing key -> its parent); (1, 1) at worst."""
+        node = self.root
+        if node is None:
+            return (1, 1)
+        for part in loc:
+            if len(node) < 3:
+                break
+            children = node[2]
+            if isinstance(children, dict):
+                child = children.get(part) if not isinstance(part, (list, dict)) else None
+            elif isinstance(part, int) and not isinstance(part, bool) and 0 <= part < len(children):
+                child = children[part]
+            else:
+                child = None
+            if child is None:
+                break
+            node = child
+        return (node[0], node[1])
+
+    @classmethod
+    def from_json(cls, blob: bytes | str) -> "Positions":
+        """A tree from JSON (a cache entry), its shape checked: ValueError when it is not one."""
+        import json
+
+        root = json.loads(blob)
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            if not (isinstance(node, list) and len(node) in (2, 3) and type(node[0]) is int
+                    and type(node[1]) is int):
+                raise ValueError("not a positions tree")
+            if len(node) == 3:
+                children = node[2]
+                if isinstance(children, dict):
+                    stack.extend(children.values())
+                elif isinstance(children, list):
+                    stack.extend(children)
+                else:
+                    raise ValueError("not a positions tree")
+        return cls(root)
+
+    def __getitem__(self, loc: Any) -> tuple[int, int]:
+        node = self.node(loc) if isinstance(loc, tuple) else None
+        if node is None:
+            raise KeyError(loc)
+        return (node[0], node[1])
+
+    def __contains__(self, loc: object) -> bool:
+        return isinstance(loc, tuple) and self.node(loc) is not None
+
+    def __iter__(self) -> Iterator[Path_]:
+        if self.root is None:
+            return
+        stack: list[tuple[Path_, list]] = [((), self.root)]
+        while stack:
+            loc, node = stack.pop()
+            yield loc
+            if len(node) > 2:
+                children = node[2]
+                pairs = children.items() if isinstance(children, dict) else enumerate(children)
+                stack.extend((loc + (k,), n) for k, n in reversed(list(pairs)))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __repr__(self) -> str:
+        return f"Positions({dict(self.items())!r})"
+
+
 @dataclass
 class Document:
     """A parsed file: data is None when the file could not be read at all."""
 
     path: str
     data: Any = None
-    positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    positions: Any = field(default_factory=Positions)  # a Positions tree (or any Mapping loc -> (line, col))
     findings: list[Finding] = field(default_factory=list)
 
     def position(self, loc: Path_) -> tuple[int, int]:
         """Line and column of loc, or of its nearest ancestor that has one (a missing key -> its parent)."""
+        if isinstance(self.positions, Positions):
+            return self.positions.nearest(loc)
         loc = tuple(loc)
         while loc:
             pos = self.positions.get(loc)
@@ -103,13 +205,16 @@ def _int(text: str) -> int:
     return sign * int(s)
 
 
-def _float(text: str) -> float:
+def _float(text: str) -> Any:
     s = text.replace("_", "").lower()
     if s.endswith(".inf"):
         return float("-inf") if s[0] == "-" else float("inf")
     if s == ".nan":
         return float("nan")
-    return float(s)
+    try:
+        return float(s)
+    except ValueError:  # '._' matches the 1.2 float pattern but is no number (ruamel fails on it too)
+        return _INVALID
 
 
 def _timestamp(text: str) -> Any:
@@ -120,14 +225,19 @@ def _timestamp(text: str) -> Any:
         y, mo, d = int(m["year"]), int(m["month"]), int(m["day"])
         if m["hour"] is None:
             return _dt.date(y, mo, d)
-        frac = (m["fraction"] or "")[:6].ljust(6, "0")
+        fraction = m["fraction"] or ""
+        frac = int(fraction[:6].ljust(6, "0"))
+        if len(fraction) > 6 and fraction[6] > "4":  # rounded as ruamel.yaml's create_timestamp does
+            frac += 1
+        if frac > 999_999:
+            frac = 0
         tz = None
         if m["tz"] == "Z":
             tz = _dt.timezone.utc
         elif m["tz"]:
             delta = _dt.timedelta(hours=int(m["tz_hour"]), minutes=int(m["tz_minute"] or 0))
             tz = _dt.timezone(-delta if m["tz_sign"] == "-" else delta)
-        return _dt.datetime(y, mo, d, int(m["hour"]), int(m["minute"]), int(m["second"]), int(frac), tz)
+        return _dt.datetime(y, mo, d, int(m["hour"]), int(m["minute"]), int(m["second"]), frac, tz)
     except ValueError:
         return _INVALID
 
@@ -145,8 +255,7 @@ def resolve_plain(text: str) -> Any:
         if _FLOAT.match(text):
             return _float(text)
         if first.isdigit() and _TIMESTAMP.match(text):
-            value = _timestamp(text)
-            return text if value is _INVALID else value
+            return _timestamp(text)
     return text
 
 
@@ -187,7 +296,17 @@ def _events_pure(text: str) -> Iterator[Any]:
     yield from YAML(typ="safe", pure=True).parse(text)
 
 
-def _error_position(exc: Exception) -> tuple[int, int, str]:
+def _error_position(exc: Exception, text: str = "", in_bytes: bool = False) -> tuple[int, int, str]:
+    position = getattr(exc, "position", None)  # a reader error (bad character): an offset into the text
+    if isinstance(position, int) and type(exc).__name__ == "ReaderError" and 0 <= position <= len(text) * 4:
+        # libyaml counts UTF-8 bytes, ruamel counts characters
+        before = text.encode("utf-8")[:position].decode("utf-8", "ignore") if in_bytes else text[:position]
+        line = before.count("\n") + 1
+        character = getattr(exc, "character", "")
+        if isinstance(character, str) and len(character) == 1:
+            character = ord(character)
+        code = f"U+{character:04X}" if isinstance(character, int) else repr(character)
+        return line, len(before) - (before.rfind("\n") + 1) + 1, f"character {code} is not allowed in YAML; remove it"
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     context = getattr(exc, "context", None)
@@ -202,6 +321,9 @@ def _error_position(exc: Exception) -> tuple[int, int, str]:
 
 def _show(tag: Any) -> str:
     return str(tag).replace(CORE, "!!")
+
+
+_SECOND_DOCUMENT = "a second YAML document ('---' or '...'); an account file holds exactly one"
 
 
 class _Stop(Exception):
@@ -219,11 +341,16 @@ _NO_KEY = _NoKey()
 class _Frame:
     """An open mapping or sequence while its events arrive."""
 
-    __slots__ = ("container", "path", "live", "key", "skip", "anchor", "nodes_at_start")
+    __slots__ = ("container", "children", "key", "key_node", "skip", "anchor", "nodes_at_start")
 
-    def __init__(self, container: Any, path: Path_, live: bool, anchor: str | None, nodes: int) -> None:
-        self.container, self.path, self.live, self.anchor = container, path, live, anchor
+    def __init__(self, container: Any, node: list | None, anchor: str | None, nodes: int) -> None:
+        self.container, self.anchor = container, anchor
+        self.children: Any = None  # the position children of this container; None: not recorded
+        if node is not None:
+            self.children = {} if isinstance(container, dict) else []
+            node.append(self.children)
         self.key: Any = _NO_KEY  # _NO_KEY: the next value is a key; otherwise it belongs to self.key
+        self.key_node: list | None = None  # the position node of the current key
         self.skip = False  # the next value is dropped (duplicate key, merge key, complex key)
         self.nodes_at_start = nodes
 
@@ -231,12 +358,15 @@ class _Frame:
 class _Builder:
     """Turns events into plain data and positions, iteratively (deep nesting cannot overflow)."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, text: str = "") -> None:
         self.doc = Document(path)
+        self.text = text
+        self.ended = False  # the first document's end was seen
         self.anchors: dict[str, tuple[Any, int]] = {}
         self.nodes = 0
         self.stack: list[_Frame] = []
         self.root: Any = None
+        self.root_node: list | None = None
         self.documents = 0
 
     def finding(self, code: str, mark: Any, message: str) -> None:
@@ -249,21 +379,23 @@ class _Builder:
                          "refusing to read further")
             raise _Stop
 
-    def attach(self, value: Any, mark: Any, is_container: bool, is_merge: bool = False) -> tuple[Path_, bool]:
-        """Place value in its parent; returns (path of the value, whether its positions are recorded)."""
+    def attach(self, value: Any, mark: Any, is_container: bool, is_merge: bool = False) -> list | None:
+        """Place value in its parent; returns its position node when its positions are recorded."""
         if not self.stack:
             self.root = value
-            return (), True
+            self.root_node = [1, 1]
+            return self.root_node
         frame = self.stack[-1]
-        container, path, live = frame.container, frame.path, frame.live
+        container, children = frame.container, frame.children
         if isinstance(container, list):
-            child = path + (len(container),)
             container.append(value)
-            if live:
-                self.doc.positions[child] = (mark.line + 1, mark.column + 1)
-            return child, live
+            if children is None:
+                return None
+            node = [mark.line + 1, mark.column + 1]
+            children.append(node)
+            return node
         if frame.key is _NO_KEY:  # this value is a key
-            frame.key, frame.skip = value, False
+            frame.key, frame.skip, frame.key_node = value, False, None
             if is_container:
                 self.finding("KAM003", mark, "a mapping or list used as a key; keys must be plain text")
                 frame.key, frame.skip = None, True
@@ -271,24 +403,33 @@ class _Builder:
                 self.finding("KAM003", mark, "merge key '<<' is not supported; write the keys out")
                 frame.skip = True
             elif value in container:
-                first = self.doc.positions.get(path + (value,), (0, 0))[0]
+                first = children.get(value, (0,))[0] if children is not None else 0
                 self.finding("KAM002", mark, f"duplicate key '{value}' (first at line {first}); the first value is kept")
                 frame.skip = True
-            elif live:
-                self.doc.positions[path + (value,)] = (mark.line + 1, mark.column + 1)
-            return path + ("<key>",), False
-        key, skip = frame.key, frame.skip
-        frame.key, frame.skip = _NO_KEY, False
+            elif children is not None:
+                frame.key_node = children[value] = [mark.line + 1, mark.column + 1]
+            return None
+        key, skip, node = frame.key, frame.skip, frame.key_node
+        frame.key, frame.skip, frame.key_node = _NO_KEY, False, None
         if skip:
-            return path + ("<skipped>",), False
+            return None
         container[key] = value
-        return path + (key,), live
+        return node
 
     def scalar(self, event: Any) -> Any:
         tag = event.tag
         text = event.value
         if tag is None:
-            return resolve_plain(text) if event.implicit[0] else text
+            if not event.implicit[0]:
+                return text
+            value = resolve_plain(text)
+            if value is _INVALID:  # looks like a date or number but is none (2026-02-30, '._')
+                what = "real date" if text[:4].isdigit() and text[4:5] == "-" else "number"
+                code = "KAM105" if what == "real date" else "KAM102"
+                self.finding(code, event.start_mark,
+                             f"'{text}' is not a {what}; correct it, or quote it if it is meant as text")
+                return text
+            return value
         tag = str(tag)
         convert = _TAGGED.get(tag)
         if convert is None:
@@ -299,6 +440,50 @@ class _Builder:
             self.finding("KAM102", event.start_mark, f"'{text}' is not a valid {tag.removeprefix(CORE)}")
             return None
         return value
+
+    def scalar_event(self, event: Any) -> None:
+        """A scalar: the common case (plain, untagged, no anchor) inline, for speed; the rest via feed."""
+        self.nodes += 1
+        if (self.nodes > MAX_NODES or event.tag is not None or event.anchor is not None or not self.stack
+                or not event.implicit[0]):
+            self.nodes -= 1
+            return self.feed(event)
+        text = event.value
+        value = resolve_plain(text)
+        frame = self.stack[-1]
+        container = frame.container
+        if container.__class__ is list:
+            container.append(value)
+            children = frame.children
+            if children is not None:
+                mark = event.start_mark
+                children.append([mark.line + 1, mark.column + 1])
+            if value is _INVALID:
+                self.nodes -= 1
+                container.pop()
+                if children is not None:
+                    children.pop()
+                return self.feed(event)
+            return None
+        if frame.key is _NO_KEY:
+            if value is _INVALID or text == "<<" or value in container:
+                self.nodes -= 1
+                return self.feed(event)
+            frame.key, frame.skip = value, False
+            children = frame.children
+            if children is not None:
+                mark = event.start_mark
+                frame.key_node = children[value] = [mark.line + 1, mark.column + 1]
+            else:
+                frame.key_node = None
+            return None
+        if value is _INVALID:
+            self.nodes -= 1
+            return self.feed(event)
+        if not frame.skip:
+            container[frame.key] = value
+        frame.key, frame.skip, frame.key_node = _NO_KEY, False, None
+        return None
 
     def feed(self, event: Any) -> None:
         kind = type(event).__name__
@@ -319,8 +504,8 @@ class _Builder:
                 self.finding("KAM004", mark, f"nested more than {MAX_DEPTH} levels deep; refusing to read further")
                 raise _Stop
             container: Any = {} if kind == "MappingStartEvent" else []
-            path, live = self.attach(container, mark, True)
-            self.stack.append(_Frame(container, path, live, event.anchor, self.nodes))
+            node = self.attach(container, mark, True)
+            self.stack.append(_Frame(container, node, event.anchor, self.nodes))
         elif kind in ("MappingEndEvent", "SequenceEndEvent"):
             frame = self.stack.pop()
             if frame.anchor:
@@ -333,10 +518,20 @@ class _Builder:
             value, size = target
             self.count(size, mark)
             self.attach(value, mark, isinstance(value, (dict, list)))
+        elif kind == "DocumentEndEvent":
+            self.ended = True
         elif kind == "DocumentStartEvent":
             self.documents += 1
+            version = getattr(event, "version", None)
+            if version and tuple(version) != (1, 2):  # ruamel would switch to YAML 1.1 rules (no: false)
+                # the parsers mark the directive differently: point at its own line
+                line = next((i for i, t in enumerate(self.text.splitlines()) if t.startswith("%YAML")), 0)
+                self.doc.findings.append(Finding(
+                    "KAM003", Severity.error, self.doc.path, line + 1, 1,
+                    f"'%YAML {version[0]}.{version[1]}' directive; account files are YAML 1.2: remove that line"))
+                raise _Stop
             if self.documents > 1:
-                self.finding("KAM003", mark, "a second YAML document ('---'); an account file holds exactly one")
+                self.finding("KAM003", mark, _SECOND_DOCUMENT)
                 raise _Stop
 
 
@@ -344,11 +539,24 @@ def parse_text(text: str, path: str, parser: str = "auto") -> Document:
     """Parse YAML text. parser: 'c' (libyaml), 'pure' (ruamel.yaml) or 'auto' (c when installed)."""
     if parser == "auto":
         parser = "c" if c_parser_available() else "pure"
-    events = _events_c(text) if parser == "c" else _events_pure(text)
-    builder = _Builder(path)
+    builder = _Builder(path, text)
     try:
-        for event in events:
-            builder.feed(event)
+        if parser == "c":
+            from yaml._yaml import CParser
+            from yaml.events import ScalarEvent
+
+            get = CParser(text).get_event
+        else:
+            from ruamel.yaml.events import ScalarEvent
+
+            events = _events_pure(text)
+            get = lambda: next(events, None)  # noqa: E731
+        feed, scalar = builder.feed, builder.scalar_event
+        while (event := get()) is not None:
+            if event.__class__ is ScalarEvent:
+                scalar(event)
+            else:
+                feed(event)
     except _Stop:
         pass
     except RecursionError:
@@ -356,12 +564,19 @@ def parse_text(text: str, path: str, parser: str = "auto") -> Document:
     except Exception as exc:  # the parsers' own errors: syntax, tabs, bad characters
         if type(exc).__name__ in ("AttributeError", "NameError", "TypeError", "KeyError", "IndexError"):
             raise
-        line, col, message = _error_position(exc)
-        builder.doc.findings.append(Finding("KAM001", Severity.error, path, line, col, f"malformed YAML: {message}"))
+        if parser == "c" and "maximum nesting depth" in str(exc):
+            # libyaml's scanner reads 1,000 flow levels ahead before the builder can stop at MAX_DEPTH;
+            # the pure parser stops at the same event as the builder, so both paths report one place
+            return parse_text(text, path, "pure")
+        line, col, message = _error_position(exc, text, parser == "c")
+        if builder.ended:  # libyaml (YAML 1.1) wants '---' after '...'; ruamel sees a second document there
+            builder.doc.findings.append(Finding("KAM003", Severity.error, path, line, 1, _SECOND_DOCUMENT))
+        else:
+            builder.doc.findings.append(Finding("KAM001", Severity.error, path, line, col,
+                                                f"malformed YAML: {message}"))
     doc = builder.doc
     doc.data = builder.root if not any(f.rule in ("KAM001", "KAM004") for f in doc.findings) else None
-    if doc.data is not None:
-        doc.positions.setdefault((), (1, 1))
+    doc.positions = Positions(builder.root_node or [1, 1]) if doc.data is not None else Positions(builder.root_node)
     return doc
 
 
@@ -407,7 +622,10 @@ def read_bytes(file: str | os.PathLike, display: str, root: str | os.PathLike | 
             base = os.path.realpath(root)
             if os.path.commonpath([real, base]) != base:
                 return refuse("KAM008", "this file is a link to a place outside the workspace; kamctl does not follow it")
-        size = os.stat(file).st_size
+        info = os.stat(file)
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
+            return refuse("KAM008", "this is not a regular file (a folder, pipe or device); replace it with a file")
+        size = info.st_size
         if size > MAX_BYTES:
             return refuse("KAM004", f"file is {size:,} bytes; the limit is {MAX_BYTES:,}")
         with open(file, "rb") as fh:

@@ -135,9 +135,16 @@ def patch_lines(original: str, before: str, after: str) -> str:
     b_lines = before.splitlines(keepends=True)
     a_lines = after.splitlines(keepends=True)
     to_orig: dict[int, int] = {}
+    a_end = b_end = 0  # end of the previous matching block in before / original
     for block in difflib.SequenceMatcher(None, b_lines, o_lines, autojunk=False).get_matching_blocks():
+        # A gap of the same length on both sides is the same lines written differently (extra
+        # spaces after a colon, an escape ruamel re-spells): pair them one to one.
+        if block.a - a_end == block.b - b_end:
+            for k in range(block.a - a_end):
+                to_orig[a_end + k] = b_end + k
         for k in range(block.size):
             to_orig[block.a + k] = block.b + k
+        a_end, b_end = block.a + block.size, block.b + block.size
     out: list[str] = []
     cursor = 0  # next line of original not yet copied
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, b_lines, a_lines, autojunk=False).get_opcodes():
@@ -169,7 +176,12 @@ def render(rt: RoundTrip) -> bytes:
     after = rt.dump()
     if after == rt.baseline:
         return rt.original
-    text = patch_lines(rt.text, rt.baseline, after)
+    original = rt.text
+    unterminated = bool(original) and not original.endswith("\n")  # no newline at the end of the file
+    text = patch_lines(original + "\n" if unterminated else original, rt.baseline, after)
+    last = original.rsplit("\n", 1)[-1]
+    if unterminated and text.endswith("\n" + last + "\n"):  # the edit left the last line alone
+        text = text[:-1]
     if rt.crlf:
         text = text.replace("\n", "\r\n")
     return (_BOM if rt.bom else b"") + text.encode("utf-8")

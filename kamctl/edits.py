@@ -1,0 +1,338 @@
+"""Opportunity edits on the round-trip tree: add one, move one to a new stage.
+
+Account files are written by people, so an edit changes only the lines of the opportunity it
+touches. ruamel.yaml attaches a comment to the node *before* it: a comment block that closes the
+opportunities list (or the file, or introduces the next section) hangs off the last opportunity's
+deepest last value. Appending after that node would put the new item below those comments, so
+before appending, the trailing comment lines that sit left of the items (indent smaller than the
+items' content) are moved to the end of the list; comment lines indented into the last item stay
+with it. The writer (yamlio.write.save) then patches only the changed lines into the original
+text and writes atomically, refusing when the file changed on disk.
+
+History entries are written in the style the file already uses (flow `- {stage: ..., date: ...}`
+or block), looking at this opportunity's history first, then any other; a file without any uses
+flow style, one line per step, as `kamctl new` and the sample account do.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from kamctl.yamlio import write
+
+OPPORTUNITY_KEYS = ("id", "title", "value", "currency", "stage", "close", "decision", "dormant_problem",
+                    "vision", "notes", "history")
+
+
+def _cm() -> Any:
+    from ruamel.yaml.comments import CommentedMap
+
+    return CommentedMap()
+
+
+def _cs() -> Any:
+    from ruamel.yaml.comments import CommentedSeq
+
+    return CommentedSeq()
+
+
+def _token(text: str, column: int) -> Any:
+    from ruamel.yaml.error import CommentMark
+    from ruamel.yaml.tokens import CommentToken
+
+    return CommentToken(text, CommentMark(column), None)
+
+
+def _is_coll(node: Any) -> bool:
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    return isinstance(node, (CommentedMap, CommentedSeq))
+
+
+def _is_block(node: Any) -> bool:
+    return _is_coll(node) and len(node) > 0 and not node.fa.flow_style()
+
+
+def _is_block_scalar(node: Any) -> bool:
+    from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
+
+    return isinstance(node, (LiteralScalarString, FoldedScalarString))
+
+
+# --- trailing comments ------------------------------------------------------------------------------
+# A slot is a place ruamel keeps comments that follow a node: ("end", coll) is coll.ca.end (a list
+# of tokens); ("post", map, key) is map.ca.items[key][2], ("item", seq, i) is seq.ca.items[i][0]
+# (one token whose first line is the end-of-line comment of that value).
+
+
+def _entry_slots(parent: Any, key: Any) -> list[tuple]:
+    """Slots after the entry parent[key], outermost first (ruamel emits them deepest first)."""
+    from ruamel.yaml.comments import CommentedMap
+
+    value = parent[key]
+    if _is_block(value):
+        last = list(value.keys())[-1] if isinstance(value, CommentedMap) else len(value) - 1
+        return [("end", value), *_entry_slots(value, last)]
+    kind = "post" if isinstance(parent, CommentedMap) else "item"
+    return [(kind, parent, key)]
+
+
+def _value(slot: tuple) -> Any:
+    return slot[1][slot[2]]
+
+
+def _get(slot: tuple) -> Any:
+    kind, node = slot[0], slot[1]
+    if kind == "end":
+        return list(getattr(node.ca, "end", None) or [])
+    item = node.ca.items.get(slot[2])
+    index = 2 if kind == "post" else 0
+    return item[index] if item and len(item) > index else None
+
+
+def _set(slot: tuple, value: Any) -> None:
+    kind, node = slot[0], slot[1]
+    if kind == "end":
+        if value:
+            _ensure_comment_list(node)
+        node.ca.end = value or []
+        return
+    index = 2 if kind == "post" else 0
+    if value is None and slot[2] not in node.ca.items:
+        return
+    item = node.ca.items.setdefault(slot[2], [None, None, None, None])
+    item[index] = value
+
+
+def _ensure_comment_list(node: Any) -> None:
+    """ruamel emits ca.end only when ca.comment is a list."""
+    if node.ca.comment is None:
+        node.ca.comment = [None, None]
+
+
+def _lines(text: str, first_indent: int | None) -> list[tuple[int, str]]:
+    """Comment text -> (indent, text) per full line; the first line sits at first_indent (None: as written)."""
+    out = []
+    parts = text.split("\n")
+    if parts and parts[-1] == "":
+        parts.pop()
+    for i, part in enumerate(parts):
+        if not part.strip():
+            out.append((0, ""))
+        elif i == 0 and first_indent is not None:
+            out.append((first_indent, part.strip()))
+        else:
+            out.append((len(part) - len(part.lstrip(" ")), part.strip()))
+    return out
+
+
+def _take_tail(parent: Any, key: Any, threshold: int) -> list[tuple[int, str]]:
+    """Remove and return the trailing comment lines after parent[key] indented less than threshold.
+
+    Only the final run of such lines (and blank lines) moves; the end-of-line comment and lines
+    indented into the entry stay where they are.
+    """
+    slots = _entry_slots(parent, key)
+    deepest = slots[-1]
+    eol: tuple[str, int] | None = None
+    lines: list[tuple[int, str]] = []
+    for slot in reversed(slots):  # emission order
+        value = _get(slot)
+        if not value:
+            continue
+        if slot[0] == "end":
+            for tok in value:
+                lines.extend(_lines(tok.value, tok.column))
+            continue
+        text = value.value
+        if slot is deepest and not _is_block_scalar(_value(deepest)) and not text.startswith("\n"):
+            first, _, rest = text.partition("\n")
+            eol = (first, value.column)
+            lines.extend(_lines(rest, None))
+        elif text.startswith("\n"):
+            lines.extend(_lines(text[1:], None))
+        else:
+            lines.extend(_lines(text, value.column))
+    k = len(lines)
+    while k > 0 and (not lines[k - 1][1] or lines[k - 1][0] < threshold):
+        k -= 1
+    kept, moved = lines[:k], lines[k:]
+    if not moved:
+        return []
+    for slot in slots:
+        _set(slot, [] if slot[0] == "end" else None)
+    _put_after(parent, key, kept, eol)
+    return moved
+
+
+def _put_after(parent: Any, key: Any, kept: list[tuple[int, str]], eol: tuple[str, int] | None) -> None:
+    """Put the end-of-line comment and kept lines back after parent[key]."""
+    if eol is None and not kept:
+        return
+    deepest = _entry_slots(parent, key)[-1]
+    body = "".join(f"{' ' * ind}{txt}\n" for ind, txt in kept)
+    if eol is not None:
+        _set(deepest, _token(f"{eol[0]}\n{body}", eol[1]))
+    elif _is_block_scalar(_value(deepest)):
+        _set(deepest, _token(body.lstrip(" "), kept[0][0]))
+    else:
+        _set(deepest, _token(f"\n{body}", 0))
+
+
+def _end_tokens(lines: list[tuple[int, str]]) -> list[Any]:
+    return [_token(f"{txt}\n", ind) if txt else _token("\n", 0) for ind, txt in lines]
+
+
+def _blank_before(rt: write.RoundTrip, line: int) -> bool:
+    """Whether the original text has a blank line just before 0-based line `line`."""
+    lines = rt.text.split("\n")
+    return 0 < line <= len(lines) and not lines[line - 1].strip()
+
+
+def append_item(rt: write.RoundTrip, parent: Any, key: str, item: Any) -> None:
+    """Append item to the sequence parent[key], keeping closing comments after it."""
+    seq = parent[key]
+    if not _is_block(seq):  # `key: []`, `key: [a, b]` or a new list: make it a block list
+        eol_tok = parent.ca.items.get(key, [None, None, None])[2] if key in parent.ca.items else None
+        moved: list[tuple[int, str]] = []
+        eol = None
+        if eol_tok is not None:
+            first, _, rest = eol_tok.value.partition("\n")
+            if eol_tok.value.startswith("\n"):
+                first, rest = "", eol_tok.value[1:]
+            eol = (first, eol_tok.column) if first.strip() else None
+            moved = _lines(rest, None)
+            parent.ca.items[key][2] = _token(f"{eol[0]}\n", eol[1]) if eol else None
+        seq.ca.comment = [None, None] if seq.ca.comment is None else [None, seq.ca.comment[1]]
+        seq.fa.set_block_style()
+        seq.append(item)
+        if moved:
+            _ensure_comment_list(seq)
+            seq.ca.end = _end_tokens(moved) + list(getattr(seq.ca, "end", None) or [])
+        return
+    last = len(seq) - 1
+    line, column = seq.lc.item(last)
+    moved = _take_tail(seq, last, column)
+    if _blank_before(rt, line) and last > 0 and _is_coll(item):  # the file separates items by a blank line
+        item.ca.comment = [None, [_token("\n", 0)]]
+    seq.append(item)
+    if moved:
+        _ensure_comment_list(seq)
+        seq.ca.end = _end_tokens(moved) + list(getattr(seq.ca, "end", None) or [])
+
+
+def _key_column(mapping: Any) -> int:
+    """The column of the mapping's keys as read from the file (0 for a mapping kamctl made)."""
+    columns = [pos[1] for pos in getattr(getattr(mapping, "lc", None), "data", {}).values()]
+    return min(columns) if columns else 0
+
+
+def set_key(mapping: Any, key: str, value: Any, order: tuple[str, ...]) -> None:
+    """Set mapping[key]; a new key goes after the nearest key before it in `order`."""
+    if key in mapping:
+        mapping[key] = value
+        return
+    position = 0
+    keys = list(mapping.keys())
+    before = order[:order.index(key)] if key in order else order
+    for i, existing in enumerate(keys):
+        if existing in before:
+            position = i + 1
+    if position == 0:
+        mapping.insert(position, key, value)
+        return
+    prev = keys[position - 1]
+    # comment lines at or left of the keys' column introduce the next key or close the mapping
+    moved = _take_tail(mapping, prev, _key_column(mapping) + 1)
+    mapping.insert(position, key, value)
+    if moved:
+        if _is_coll(value) and not value.fa.flow_style():
+            _ensure_comment_list(value)
+            value.ca.end = _end_tokens(moved) + list(getattr(value.ca, "end", None) or [])
+        else:
+            _set(("post", mapping, key), _token("\n" + "".join(f"{' ' * i}{t}\n" for i, t in moved), 0))
+
+
+# --- opportunities ----------------------------------------------------------------------------------
+
+
+def find(data: Any, opp_id: str) -> Any:
+    for opp in data.get("opportunities") or []:
+        if hasattr(opp, "get") and opp.get("id") == opp_id:
+            return opp
+    return None
+
+
+def history_is_flow(data: Any, opp: Any | None = None) -> bool:
+    """Flow when this opportunity's history (else the first one with entries) is flow, or none exists."""
+    candidates = ([opp] if opp is not None else []) + list(data.get("opportunities") or [])
+    for candidate in candidates:
+        history = candidate.get("history") if hasattr(candidate, "get") else None
+        if history and _is_coll(history[0]):
+            return bool(history[0].fa.flow_style())
+    return True
+
+
+def _entry_map(entry: dict[str, Any], flow: bool) -> Any:
+    node = _cm()
+    for k, v in entry.items():
+        node[k] = v
+    if flow:
+        node.fa.set_flow_style()
+    return node
+
+
+def _number(value: float | None) -> Any:
+    if value is not None and float(value).is_integer():
+        return int(value)
+    return value
+
+
+def apply_change(file: str | Path, opp_id: str, change: Any) -> bool:
+    """Write a planned change (kamctl.pipeline.Change) to opportunity opp_id of the file."""
+    rt = write.open_roundtrip(file)
+    opp = find(rt.data, opp_id)
+    if opp is None:
+        raise write.EditError(f"{file}: no opportunity '{opp_id}' in the round-trip view of the file")
+    flow = history_is_flow(rt.data, opp)
+    set_key(opp, "stage", change.stage.value, OPPORTUNITY_KEYS)
+    if change.decision is not None:
+        set_key(opp, "decision", _entry_map(change.decision, False), OPPORTUNITY_KEYS)
+    if opp.get("history") is None:
+        set_key(opp, "history", _cs(), OPPORTUNITY_KEYS)
+    append_item(rt, opp, "history", _entry_map(change.entry, flow))
+    return save(rt)
+
+
+def add_opportunity(file: str | Path, fields: dict[str, Any], entry: dict[str, Any]) -> bool:
+    """Append a new opportunity (fields in file order, history started with entry) after the last one."""
+    from kamctl.model.account import Account
+
+    rt = write.open_roundtrip(file)
+    flow = history_is_flow(rt.data)
+    opp = _cm()
+    for key in OPPORTUNITY_KEYS:
+        if fields.get(key) is not None:
+            opp[key] = _number(fields[key]) if key == "value" else fields[key]
+    history = _cs()
+    history.append(_entry_map(entry, flow))
+    opp["history"] = history
+    if rt.data.get("opportunities") is None:
+        set_key(rt.data, "opportunities", _cs(), tuple(Account.model_fields))
+    append_item(rt, rt.data, "opportunities", opp)
+    return save(rt)
+
+
+def save(rt: write.RoundTrip) -> bool:
+    """Save; on a conflict, keep our version next to the file and say where."""
+    try:
+        return write.save(rt)
+    except write.ConflictError as exc:
+        side = rt.file.with_name(rt.file.name + ".kamctl-new")
+        try:
+            write.atomic_write(side, write.render(rt))
+        except OSError:
+            raise exc from None
+        raise write.ConflictError(f"{exc} The file on disk keeps the other change; this edit is saved in "
+                                  f"{side}: re-run the command (or copy the edit over), then delete it.") from None

@@ -1,0 +1,162 @@
+"""Findings as text for people and machines: plain functions that return strings.
+
+text (grouped by file, optional ANSI colour), parsable (`path:line:col: [severity] CODE message`),
+json, github (workflow commands) and junit (XML). Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import json as _json
+from typing import Iterable
+
+from kamctl.findings import Finding, Severity
+
+FORMATS = ("text", "parsable", "json", "github", "junit")
+_COLOUR = {"error": "\x1b[1;31m", "warning": "\x1b[33m", "info": "\x1b[36m"}
+_DIM, _BOLD, _RESET = "\x1b[2m", "\x1b[1m", "\x1b[0m"
+GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
+
+
+def at_or_above(f: Finding, fail_on: str) -> bool:
+    return f.severity.rank >= Severity(fail_on).rank
+
+
+def summary(findings: list[Finding], fail_on: str = "error", accounts: int | None = None) -> dict:
+    counts = {s.value: sum(f.severity is s for f in findings) for s in Severity}
+    failing = sum(at_or_above(f, fail_on) for f in findings)
+    out = {"errors": counts["error"], "warnings": counts["warning"], "info": counts["info"],
+           "total": len(findings), "files": len({f.file for f in findings}),
+           "fail_on": fail_on, "failing": failing, "passed": failing == 0}
+    if accounts is not None:
+        out["accounts"] = accounts
+    return out
+
+
+def one_line(message: str) -> str:
+    """Line breaks inside a message (a manual alert's text) become spaces in line-based formats."""
+    return " ".join(message.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def summary_line(s: dict) -> str:
+    parts = [_plural(s["errors"], "error"), _plural(s["warnings"], "warning"), f"{s['info']} info"]
+    where = f" in {_plural(s['files'], 'file')}" if s["total"] else ""
+    scope = f" ({_plural(s['accounts'], 'account')} checked)" if "accounts" in s else ""
+    verdict = "passed" if s["passed"] else f"failed: {s['failing']} at or above {s['fail_on']}"
+    return f"{', '.join(parts)}{where}{scope}; {verdict}"
+
+
+def text(findings: list[Finding], completeness: dict | None = None, fail_on: str = "error",
+         accounts: int | None = None, colour: bool = False) -> str:
+    """Findings grouped by file, then completeness per account, then one summary line."""
+    def paint(code: str, s: str) -> str:
+        return f"{code}{s}{_RESET}" if colour else s
+
+    lines: list[str] = []
+    by_file: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_file.setdefault(f.file, []).append(f)
+    for file, group in by_file.items():
+        lines.append(paint(_BOLD, file))
+        for f in group:
+            sev = paint(_COLOUR[f.severity.value], f"{f.severity.value:<7}")
+            lines.append(f"  {f.line}:{f.column}  {sev} {paint(_BOLD, f.rule)} {one_line(f.message)}")
+        lines.append("")
+    if completeness:
+        lines.append(paint(_BOLD, "Completeness (%)"))
+        keys = ("strategy", "plan", "relationships", "pipeline", "performance", "overall")
+        width = max(len(a) for a in completeness)
+        lines.append(f"  {'account':<{width}}  " + "  ".join(f"{k:>13}" for k in keys))
+        for acc, pct in sorted(completeness.items()):
+            lines.append(f"  {acc:<{width}}  " + "  ".join(f"{pct[k]:>13.0f}" for k in keys))
+        lines.append("")
+    s = summary(findings, fail_on, accounts)
+    lines.append(paint(_COLOUR["error"] if not s["passed"] else _DIM, summary_line(s)))
+    return "\n".join(lines) + "\n"
+
+
+def parsable(findings: Iterable[Finding]) -> str:
+    return "".join(f"{f.file}:{f.line}:{f.column}: [{f.severity.value}] {f.rule} {one_line(f.message)}\n"
+                   for f in findings)
+
+
+def json(findings: list[Finding], completeness: dict | None = None, fail_on: str = "error",
+         accounts: int | None = None) -> str:
+    data = {"findings": [f.as_dict() for f in findings], "summary": summary(findings, fail_on, accounts),
+            "completeness": completeness or {}}
+    return _json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def escape_data(value: str) -> str:
+    """GitHub workflow command message: % CR LF escaped."""
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(value: str) -> str:
+    """GitHub workflow command property value: also : and , escaped."""
+    return escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def github(findings: Iterable[Finding]) -> str:
+    out = []
+    for f in findings:
+        props = ",".join(f"{k}={escape_property(str(v))}" for k, v in
+                         (("file", f.file), ("line", f.line), ("col", f.column), ("title", f.rule)))
+        out.append(f"::{GITHUB_LEVEL[f.severity.value]} {props}::{escape_data(f.message)}\n")
+    return "".join(out)
+
+
+def junit(findings: list[Finding], cases: dict[str, str], fail_on: str = "error",
+          settings_file: str | None = None) -> str:
+    """JUnit XML: one testcase per account (cases: account id -> file), plus one for kam.yaml when it
+    has findings; a <failure> per finding at or above fail_on, lower ones in <system-out>."""
+    import xml.etree.ElementTree as ET
+
+    suite = ET.Element("testsuite", name="kamctl check")
+    by_file: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_file.setdefault(f.file, []).append(f)
+    rows = [(acc, file) for acc, file in cases.items()]
+    if settings_file and by_file.get(settings_file):
+        rows.append((settings_file, settings_file))
+    failures = 0
+    for name, file in rows:
+        case = ET.SubElement(suite, "testcase", name=name, classname=file, file=file)
+        other = []
+        for f in by_file.get(file, []):
+            if at_or_above(f, fail_on):
+                failures += 1
+                el = ET.SubElement(case, "failure", type=f.rule, message=f"{f.rule} {f.message}")
+                el.text = f"{f.file}:{f.line}:{f.column}: [{f.severity.value}] {f.rule} {f.message}"
+            else:
+                other.append(f"{f.file}:{f.line}:{f.column}: [{f.severity.value}] {f.rule} {f.message}")
+        if other:
+            ET.SubElement(case, "system-out").text = "\n".join(other)
+    suite.set("tests", str(len(rows)))
+    suite.set("failures", str(failures))
+    suite.set("errors", "0")
+    suites = ET.Element("testsuites", name="kamctl", tests=str(len(rows)), failures=str(failures))
+    suites.append(suite)
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+
+
+def render(fmt: str, findings: list[Finding], completeness: dict | None = None, fail_on: str = "error",
+           accounts: dict[str, str] | None = None, settings_file: str | None = None,
+           colour: bool = False) -> str:
+    """One entry point for `kamctl check`: fmt is one of FORMATS."""
+    n = len(accounts) if accounts is not None else None
+    if fmt == "text":
+        return text(findings, completeness, fail_on, n, colour)
+    if fmt == "parsable":
+        return parsable(findings)
+    if fmt == "json":
+        return json(findings, completeness, fail_on, n)
+    if fmt == "github":
+        return github(findings)
+    if fmt == "junit":
+        return junit(findings, accounts or {}, fail_on, settings_file)
+    raise ValueError(f"unknown format {fmt!r}")

@@ -1,0 +1,288 @@
+"""What changed, in words: between two states of one account, or two whole workspaces.
+
+An account's state is plain data computed by the core (scores, quadrant and level from
+kamctl.scoring, open pipeline from kamctl.pipeline, alerts from kamctl.checks); this module only
+compares states. Nothing here reads git, prints or exits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+AXIS_WORDS = {"attractiveness": "attractiveness", "relative_strength": "relative strength"}
+
+
+@dataclass
+class AccountState:
+    id: str
+    name: str | None
+    valid: bool
+    problems: int = 0
+    attractiveness: float | None = None
+    relative_strength: float | None = None
+    quadrant_key: str | None = None
+    quadrant: str | None = None
+    level: str | None = None
+    open_value: dict[str, float] = field(default_factory=dict)
+    satisfaction: float | None = None
+    opportunities: dict[str, dict[str, Any]] = field(default_factory=dict)
+    alerts: list[dict[str, str]] = field(default_factory=list)
+
+
+def _latest_satisfaction(account: Any) -> float | None:
+    scored = [s for s in account.performance.surveys if s.score is not None]
+    return max(scored, key=lambda s: s.date).score if scored else None
+
+
+def _open_value(account: Any, settings: Any, as_of: dt.date) -> dict[str, float]:
+    from kamctl.pipeline import account_pipeline
+
+    return dict(sorted(account_pipeline(account, settings, as_of)["open_value"].items()))
+
+
+def alerts_of(loaded: Any, settings: Any, as_of: dt.date) -> list[dict[str, str]]:
+    """Early-warning alerts from kamctl.checks.alerts; without it, the unresolved manual alerts."""
+    try:
+        from kamctl.checks import alerts as find_alerts  # type: ignore[attr-defined]
+    except ImportError:
+        find_alerts = None
+    if find_alerts is not None:
+        out = []
+        for a in find_alerts(loaded, settings, as_of):
+            rule = a.get("rule") if isinstance(a, dict) else getattr(a, "rule", "")
+            message = a.get("message") if isinstance(a, dict) else getattr(a, "message", str(a))
+            out.append({"rule": str(rule or ""), "message": str(message or "")})
+        return out
+    return [{"rule": "manual", "message": a.message} for a in loaded.account.performance.alerts if not a.resolved]
+
+
+def state_of(loaded: Any, settings: Any, as_of: dt.date, with_alerts: bool = False) -> AccountState:
+    """The comparable state of one loaded account (valid or not)."""
+    from kamctl.findings import Severity
+    from kamctl.scoring import rounded, summarise
+
+    problems = sum(1 for f in loaded.findings if f.severity is Severity.error)
+    account = loaded.account
+    if account is None:
+        return AccountState(loaded.id, None, False, problems)
+    summary = summarise(loaded.id, account, settings)
+    score = summary.score
+    level = summary.level.level or summary.level.declared
+    return AccountState(
+        id=loaded.id, name=account.name, valid=True, problems=problems,
+        attractiveness=rounded(score.attractiveness.score),
+        relative_strength=rounded(score.relative_strength.score),
+        quadrant_key=score.quadrant.key if score.quadrant else None,
+        quadrant=score.quadrant.name if score.quadrant else None,
+        level=level.value if level else None,
+        open_value=_open_value(account, settings, as_of),
+        satisfaction=_latest_satisfaction(account),
+        opportunities={o.id: {"title": o.title, "stage": o.stage.value, "value": o.value,
+                              "currency": o.currency or settings.company.currency} for o in account.opportunities},
+        alerts=alerts_of(loaded, settings, as_of) if with_alerts else [],
+    )
+
+
+def state_dict(state: AccountState | None) -> dict[str, Any]:
+    """The columns a history row or diff table shows (all None for a deleted or invalid file)."""
+    if state is None:
+        return {"name": None, "valid": None, "attractiveness": None, "relative_strength": None, "quadrant": None,
+                "level": None, "open_value": {}, "satisfaction": None}
+    return {"name": state.name, "valid": state.valid, "attractiveness": state.attractiveness,
+            "relative_strength": state.relative_strength, "quadrant": state.quadrant, "level": state.level,
+            "open_value": state.open_value, "satisfaction": state.satisfaction}
+
+
+# --- words ------------------------------------------------------------------------------------------
+
+
+def money(values: dict[str, float]) -> str:
+    return ", ".join(f"{cur} {amount:,.0f}" for cur, amount in values.items()) if values else "none"
+
+
+def _num(x: float | None) -> str:
+    return "-" if x is None else f"{x:.1f}"
+
+
+def _or_none(x: Any, empty: str = "(none)") -> str:
+    return empty if x is None else str(x)
+
+
+def opportunity_moves(before: AccountState | None, after: AccountState | None) -> list[dict[str, Any]]:
+    """Each opportunity whose stage changed (or that appeared/disappeared), with its kind of move."""
+    from kamctl.model.account import END_STAGES, OPEN_STAGES, WON_STAGES
+
+    won = {s.value for s in WON_STAGES}
+    ended = {s.value for s in END_STAGES}
+    open_ = [s.value for s in OPEN_STAGES]
+    old = before.opportunities if before else {}
+    new = after.opportunities if after else {}
+    moves = []
+    for opp_id, o in new.items():
+        prev = old.get(opp_id)
+        if prev is not None and prev["stage"] == o["stage"]:
+            continue
+        frm = prev["stage"] if prev else None
+        to = o["stage"]
+        if to in won and frm not in won:
+            kind = "won"
+        elif to in ended and frm not in ended:
+            kind = "lost"
+        elif frm is None:
+            kind = "added"
+        elif frm in open_ and to in open_ and open_.index(to) > open_.index(frm):
+            kind = "advanced"
+        else:
+            kind = "moved"
+        moves.append({"id": opp_id, "title": o["title"], "from": frm, "to": to, "kind": kind,
+                      "value": o["value"], "currency": o["currency"]})
+    for opp_id, o in old.items():
+        if opp_id not in new and after is not None and after.valid:
+            moves.append({"id": opp_id, "title": o["title"], "from": o["stage"], "to": None, "kind": "removed",
+                          "value": o["value"], "currency": o["currency"]})
+    return moves
+
+
+def _move_words(m: dict[str, Any]) -> str:
+    if m["kind"] == "added":
+        return f"opportunity {m['id']} added ({m['to']})"
+    if m["kind"] == "removed":
+        return f"opportunity {m['id']} removed"
+    suffix = {"won": " (won)", "lost": " (lost)"}.get(m["kind"], "")
+    return f"opportunity {m['id']}: {m['from'] or '(new)'} -> {m['to']}{suffix}"
+
+
+def _alert_key(a: dict[str, str]) -> tuple[str, str]:
+    return a["rule"], re.sub(r"[0-9]+", "#", a["message"])
+
+
+def new_alerts(before: AccountState | None, after: AccountState | None) -> list[dict[str, str]]:
+    seen = {_alert_key(a) for a in (before.alerts if before else [])}
+    return [a for a in (after.alerts if after else []) if _alert_key(a) not in seen]
+
+
+def account_changes(before: AccountState | None, after: AccountState | None, threshold: float = 0.0,
+                    renamed_from: str | None = None, deleted: bool = False) -> list[str]:
+    """The changes from one state of an account to the next, in words ("quadrant Star -> Strategic")."""
+    words: list[str] = []
+    if deleted:
+        return ["file deleted"]
+    if renamed_from:
+        words.append(f"renamed from {renamed_from}")
+    if after is None:
+        return words
+    if not after.valid:
+        if before is None or before.valid:
+            words.append(f"invalid ({after.problems} problem{'s' * (after.problems != 1)})")
+        return words
+    if before is None:
+        return words if renamed_from else ["added"]
+    if not before.valid:
+        return words + ["valid again"]  # history compares with the last valid state itself
+    if before.name is not None and before.name != after.name:
+        words.append(f"name {before.name} -> {after.name}")
+    if before.quadrant != after.quadrant:
+        words.append(f"quadrant {_or_none(before.quadrant, '(unscored)')} -> {_or_none(after.quadrant, '(unscored)')}")
+    for axis, label in AXIS_WORDS.items():
+        a, b = getattr(before, axis), getattr(after, axis)
+        if a != b and (a is None or b is None or abs(b - a) >= threshold - 1e-9):
+            delta = "" if a is None or b is None else f" ({b - a:+.1f})"
+            words.append(f"{label} {_num(a)} -> {_num(b)}{delta}")
+    if before.level != after.level:
+        words.append(f"level {_or_none(before.level)} -> {_or_none(after.level)}")
+    words.extend(_move_words(m) for m in opportunity_moves(before, after))
+    if before.open_value != after.open_value:
+        words.append(f"open pipeline {money(before.open_value)} -> {money(after.open_value)}")
+    if before.satisfaction != after.satisfaction:
+        words.append(f"satisfaction {_num(before.satisfaction)} -> {_num(after.satisfaction)}")
+    words.extend(f"new alert: {a['message']}" for a in new_alerts(before, after))
+    return words
+
+
+# --- two workspaces ---------------------------------------------------------------------------------
+
+
+def compare(before_ws: Any, after_ws: Any, as_of_before: dt.date, as_of_after: dt.date,
+            threshold: float = 0.5) -> dict[str, Any]:
+    """Accounts added/removed, quadrant moves, score changes of at least threshold, level changes,
+    opportunities won/lost/advanced and new alerts between two workspaces; plain data."""
+    from kamctl.findings import Severity
+
+    def states(ws: Any, as_of: dt.date) -> dict[str, AccountState]:
+        return {la.id: state_of(la, ws.settings, as_of) for la in ws.accounts}
+
+    old, new = states(before_ws, as_of_before), states(after_ws, as_of_after)
+    # alerts are the costly part: the earlier state's only matter where the later one has some
+    loaded_old = {la.id: la for la in before_ws.accounts}
+    renamed = _renames(old, new)
+    for la in after_ws.accounts:
+        if la.account is None:
+            continue
+        new[la.id].alerts = alerts_of(la, after_ws.settings, as_of_after)
+        old_id = renamed.get(la.id, la.id)
+        prior = loaded_old.get(old_id)
+        if new[la.id].alerts and prior is not None and prior.account is not None:
+            old[old_id].alerts = alerts_of(prior, before_ws.settings, as_of_before)
+    out: dict[str, Any] = {"threshold": threshold, "added": [], "removed": [],
+                           "renamed": [{"from": o, "to": n} for n, o in renamed.items()], "quadrant_moves": [],
+                           "score_changes": [], "level_changes": [],
+                           "opportunities": {"won": [], "lost": [], "advanced": []},
+                           "new_alerts": [], "accounts": [], "unchanged": 0}
+    for acc_id in sorted((set(old) - set(renamed.values())) | set(new)):
+        a, b = old.get(renamed.get(acc_id, acc_id)), new.get(acc_id)
+        if acc_id in renamed:
+            pass
+        elif a is None:
+            out["added"].append({"id": acc_id, "name": b.name, "quadrant": b.quadrant, "valid": b.valid})
+        elif b is None:
+            out["removed"].append({"id": acc_id, "name": a.name, "quadrant": a.quadrant, "valid": a.valid})
+        if acc_id in renamed:
+            changes = account_changes(a, b, threshold, renamed_from=renamed[acc_id])
+        elif a is None:
+            changes = [f"added ({b.quadrant or 'unscored'})" if b.valid else "added (invalid)"]
+        elif b is None:
+            changes = ["removed"]
+        else:
+            changes = account_changes(a, b, threshold)
+        if a is not None and b is not None and a.valid and b.valid:
+            if a.quadrant != b.quadrant:
+                out["quadrant_moves"].append({"id": acc_id, "from": a.quadrant, "to": b.quadrant})
+            for axis, label in AXIS_WORDS.items():
+                x, y = getattr(a, axis), getattr(b, axis)
+                if x is not None and y is not None and abs(y - x) >= threshold - 1e-9 and x != y:
+                    out["score_changes"].append({"id": acc_id, "axis": axis, "from": x, "to": y,
+                                                 "delta": round(y - x, 1)})
+            if a.level != b.level:
+                out["level_changes"].append({"id": acc_id, "from": a.level, "to": b.level})
+        if b is not None and b.valid:
+            prior = a if a is not None and a.valid else None
+            for m in opportunity_moves(prior, b) if prior is not None else []:
+                if m["kind"] in ("won", "lost", "advanced"):
+                    out["opportunities"][m["kind"]].append({"account": acc_id, **m})
+            out["new_alerts"].extend({"account": acc_id, **al} for al in new_alerts(prior, b))
+        if changes:
+            out["accounts"].append({"id": acc_id, "name": (b.name if b else None) or (a.name if a else None),
+                                    "before": state_dict(a), "after": state_dict(b), "changes": changes})
+        else:
+            out["unchanged"] += 1
+    out["problems"] = {
+        "before": [f.as_dict() for f in before_ws.findings if f.severity is Severity.error],
+        "after": [f.as_dict() for f in after_ws.findings if f.severity is Severity.error],
+    }
+    return out
+
+
+def _renames(old: dict[str, AccountState], new: dict[str, AccountState]) -> dict[str, str]:
+    """new id -> old id for a file renamed between the two states: an account gone and one come
+    with the same (unique) name."""
+    gone = [s for i, s in old.items() if i not in new and s.name]
+    came = [s for i, s in new.items() if i not in old and s.name]
+    out = {}
+    for s in came:
+        same = [g for g in gone if g.name == s.name]
+        if len(same) == 1 and sum(c.name == s.name for c in came) == 1:
+            out[s.id] = same[0].id
+    return out

@@ -1,0 +1,172 @@
+"""KAM performance measures (stage 4): opportunities, sales, relationships, satisfaction, alerts.
+
+Plain functions over the models returning JSON-able dicts; nothing here prints or exits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Iterable
+
+from kamctl.model.account import OPEN_STAGES, WON_STAGES, Account, Opportunity, Stage
+
+_PERIOD = re.compile(r"^(\d{4})(?:-Q([1-4]))?$")
+PROGRESS = OPEN_STAGES + WON_STAGES  # the stage order an opportunity moves along
+
+
+def period_bounds(period: str) -> tuple[dt.date, dt.date] | None:
+    """First and last day of a sales period: '2026' or '2026-Q3'."""
+    m = _PERIOD.match(period)
+    if not m:
+        return None
+    year = int(m.group(1))
+    if m.group(2) is None:
+        return dt.date(year, 1, 1), dt.date(year, 12, 31)
+    q = int(m.group(2))
+    start = dt.date(year, 3 * q - 2, 1)
+    end = dt.date(year + (q == 4), (3 * q) % 12 + 1, 1) - dt.timedelta(days=1)
+    return start, end
+
+
+def pro_rata(period: Any, as_of: dt.date) -> dict | None:
+    """For a period containing as_of with a target: the share of the year/quarter elapsed
+    (as_of counted as elapsed) and the matching share of the target. None otherwise."""
+    bounds = period_bounds(period.period)
+    if bounds is None or period.target is None or not bounds[0] <= as_of <= bounds[1]:
+        return None
+    start, end = bounds
+    share = ((as_of - start).days + 1) / ((end - start).days + 1)
+    return {"elapsed_percent": share * 100, "pro_rata_target": period.target * share}
+
+
+def reached(opp: Opportunity, stage: Stage) -> bool:
+    """Whether the opportunity ever got to `stage` or beyond (its stage or its history)."""
+    seen = {opp.stage, *(h.stage for h in opp.history)}
+    if Stage.no_go in seen:
+        seen.add(Stage.decision)  # a no-go is decided at the decision stage
+    need = PROGRESS.index(stage)
+    return any(s in PROGRESS and PROGRESS.index(s) >= need for s in seen)
+
+
+def _sales(account: Account, settings: Any, as_of: dt.date) -> dict:
+    """The sales of the year containing as_of: its annual period, else its quarters added."""
+    year = str(as_of.year)
+    periods = [p for p in account.performance.sales if p.period == year]
+    if not periods:
+        periods = [p for p in account.performance.sales if p.period.startswith(year + "-Q")]
+    def total(attr: str) -> float | None:
+        values = [getattr(p, attr) for p in periods if getattr(p, attr) is not None]
+        return sum(values) if values else None
+    target, achieved, forecast = total("target"), total("achieved"), total("forecast")
+    currency = next((p.currency for p in periods if p.currency), None) or (
+        account.revenue.currency if account.revenue and account.revenue.currency else settings.company.currency)
+    return {
+        "period": year if periods else None,
+        "currency": currency,
+        "target": target,
+        "achieved": achieved,
+        "forecast": forecast,
+        "attainment_percent": round(achieved / target * 100, 1) if target and achieved is not None else None,
+        "forecast_percent": round(forecast / target * 100, 1) if target and forecast is not None else None,
+    }
+
+
+def _satisfaction(account: Account, as_of: dt.date) -> dict:
+    scored = sorted((s for s in account.performance.surveys if s.score is not None and s.date <= as_of),
+                    key=lambda s: s.date)
+    latest = scored[-1] if scored else None
+    previous = scored[-2] if len(scored) > 1 else None
+    trend = None
+    if latest and previous:
+        trend = "up" if latest.score > previous.score else "down" if latest.score < previous.score else "flat"
+    return {
+        "latest": latest.score if latest else None,
+        "latest_date": latest.date.isoformat() if latest else None,
+        "previous": previous.score if previous else None,
+        "trend": trend,
+        "surveys": len(account.performance.surveys),
+    }
+
+
+def _relationships(account: Account) -> dict:
+    dms = account.decision_makers
+    covered = [d for d in dms if d.counterpart and d.counterpart.strip()]
+    strengths = [d.strength for d in dms if d.strength is not None]
+    return {
+        "decision_makers": len(dms),
+        "covered": len(covered),
+        "coverage_percent": round(len(covered) / len(dms) * 100, 1) if dms else None,
+        "average_strength": round(sum(strengths) / len(strengths), 2) if strengths else None,
+    }
+
+
+def performance(account: Account, settings: Any, as_of: dt.date, account_id: str | None = None) -> dict:
+    """The KAM performance measures of one account at as_of."""
+    from kamctl.checks import alerts as account_alerts
+
+    opps = account.opportunities
+    alerts = account_alerts(account, settings, as_of)
+    return {
+        "account": account_id,
+        "name": account.name,
+        "opportunities": {
+            "identified": len(opps),
+            "qualified": sum(reached(o, Stage.qualification) for o in opps),
+            "pursued": sum(reached(o, Stage.pursuit) for o in opps),
+            "won": sum(o.stage in WON_STAGES for o in opps),
+            "open": sum(o.stage in OPEN_STAGES for o in opps),
+        },
+        "sales": _sales(account, settings, as_of),
+        "relationships": _relationships(account),
+        "satisfaction": _satisfaction(account, as_of),
+        "alerts": {
+            "count": len(alerts),
+            "by_rule": {code: sum(f.rule == code for f in alerts) for code in sorted({f.rule for f in alerts})},
+        },
+    }
+
+
+def portfolio(measures: Iterable[dict]) -> dict:
+    """Roll-up of per-account measures: counts added, sales added per currency, averages of averages."""
+    rows = list(measures)
+    opp_keys = ("identified", "qualified", "pursued", "won", "open")
+    sales: dict[str, dict] = {}
+    for r in rows:
+        s = r["sales"]
+        if s["target"] is None and s["achieved"] is None and s["forecast"] is None:
+            continue
+        t = sales.setdefault(s["currency"], {"target": 0.0, "achieved": 0.0, "forecast": 0.0})
+        for k in ("target", "achieved", "forecast"):
+            t[k] += s[k] or 0.0
+    for t in sales.values():
+        t["attainment_percent"] = round(t["achieved"] / t["target"] * 100, 1) if t["target"] else None
+    dms = sum(r["relationships"]["decision_makers"] for r in rows)
+    covered = sum(r["relationships"]["covered"] for r in rows)
+    strengths = [r["relationships"]["average_strength"] for r in rows if r["relationships"]["average_strength"] is not None]
+    latest = [r["satisfaction"]["latest"] for r in rows if r["satisfaction"]["latest"] is not None]
+    trends = [r["satisfaction"]["trend"] for r in rows if r["satisfaction"]["trend"]]
+    return {
+        "accounts": len(rows),
+        "opportunities": {k: sum(r["opportunities"][k] for r in rows) for k in opp_keys},
+        "sales": sales,
+        "relationships": {
+            "decision_makers": dms,
+            "covered": covered,
+            "coverage_percent": round(covered / dms * 100, 1) if dms else None,
+            "average_strength": round(sum(strengths) / len(strengths), 2) if strengths else None,
+        },
+        "satisfaction": {
+            "average_latest": round(sum(latest) / len(latest), 2) if latest else None,
+            "surveyed_accounts": len(latest),
+            "trend": {k: trends.count(k) for k in ("up", "flat", "down")},
+        },
+        "alerts": {"count": sum(r["alerts"]["count"] for r in rows),
+                   "accounts_with_alerts": sum(1 for r in rows if r["alerts"]["count"])},
+    }
+
+
+def report(workspace: Any, as_of: dt.date) -> dict:
+    """Measures for every valid account of a loaded workspace, and the portfolio roll-up."""
+    rows = [performance(a.account, workspace.settings, as_of, a.id) for a in workspace.valid_accounts()]
+    return {"as_of": as_of.isoformat(), "accounts": rows, "portfolio": portfolio(rows)}

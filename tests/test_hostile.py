@@ -1,0 +1,333 @@
+"""Hostile input: every file people and attackers produce gets a finding with file and line (or a
+refusal), exit 1 or 2, in bounded time and memory, never a traceback, and kamctl writes nothing.
+
+The small files live in tests/hostile/; big or special ones (50 MB, 10,000-level nesting, links,
+a FIFO, odd names) are made in a tmp folder at test time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from kamctl.workspace import load_account, load_settings
+
+HOSTILE = Path(__file__).resolve().parent / "hostile"
+KAMCTL = Path(sys.executable).with_name("kamctl")
+
+# file name -> (rule, line) expected for it
+CORPUS = {
+    "empty.yaml": ("KAM006", 1),
+    "only-comments.yaml": ("KAM006", 1),
+    "top-level-list.yaml": ("KAM006", 1),
+    "multiple-documents.yaml": ("KAM003", 2),
+    "tabs.yaml": ("KAM001", 3),
+    "crlf.yaml": ("KAM103", 3),
+    "bom.yaml": ("KAM103", 3),
+    "latin1.yaml": ("KAM005", 1),
+    "control-char.yaml": ("KAM001", 1),
+    "syntax-error.yaml": ("KAM001", 3),
+    "alias-bomb.yaml": ("KAM004", 7),
+    "python-object.yaml": ("KAM003", 2),
+    "unknown-tags.yaml": ("KAM003", 2),
+    "merge-keys.yaml": ("KAM003", 5),
+    "duplicate-keys.yaml": ("KAM002", 3),
+    "nan-infinity.yaml": ("KAM103", 3),
+    "impossible-date.yaml": ("KAM105", 4),
+    "yaml-11.yaml": ("KAM003", 1),
+}
+GENERATED = {
+    "deep-flow.yaml": ("KAM004", 2),
+    "deep-block.yaml": ("KAM004", 3),
+    "deep-mapping.yaml": ("KAM004", 66),
+    "huge.yaml": ("KAM004", 1),
+    "long-line.yaml": ("KAM103", 2),
+    "Upper-Case.yaml": ("KAM007", 1),
+    "with space.yaml": ("KAM007", 1),
+    "-dash.yaml": ("KAM007", 1),
+    "other-suffix.yml": ("KAM007", 1),
+    "ünïcode.yaml": ("KAM007", 1),
+    "outside-link.yaml": ("KAM008", 1),
+    "link-loop.yaml": ("KAM008", 1),
+    "pipe.yaml": ("KAM008", 1),
+    "folder.yaml": ("KAM008", 1),
+}
+
+
+def build_corpus(root: Path, outside: Path) -> Path:
+    """A workspace whose accounts/ holds the whole hostile corpus."""
+    accounts = root / "accounts"
+    accounts.mkdir(parents=True)
+    (root / "kam.yaml").write_text("", encoding="utf-8")
+    for name in CORPUS:
+        shutil.copyfile(HOSTILE / name, accounts / name)
+    (accounts / "deep-flow.yaml").write_text("name: Deep\nnotes: " + "[" * 10_000 + "]" * 10_000 + "\n")
+    (accounts / "deep-block.yaml").write_text("name: Deep\nnotes:\n" + "- " * 10_000 + "x\n")
+    (accounts / "deep-mapping.yaml").write_text(
+        "name: Deep\n" + "".join(" " * i + f"k{i}:\n" for i in range(2_000)))
+    with open(accounts / "huge.yaml", "wb") as fh:  # 50 MB: sparse, instant to make
+        fh.write(b"name: Huge\nnotes: ")
+        fh.truncate(50 * 1024 * 1024)
+    (accounts / "long-line.yaml").write_text(
+        'name: Long\nattractiveness: {size: {score: 11, note: "' + "x" * 1_000_000 + '"}}\n')
+    for name in ("Upper-Case.yaml", "with space.yaml", "-dash.yaml", "other-suffix.yml", "ünïcode.yaml"):
+        (accounts / name).write_text("name: Odd\n")
+    outside.write_text("name: Outside\n")
+    (accounts / "outside-link.yaml").symlink_to(outside)
+    (accounts / "link-loop.yaml").symlink_to(accounts / "link-loop.yaml")
+    os.mkfifo(accounts / "pipe.yaml")
+    (accounts / "folder.yaml").mkdir()
+    return root
+
+
+def snapshot(root: Path) -> dict:
+    """Every path under root with its type, size, mtime and content hash (links and pipes not followed)."""
+    out = {}
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            p = Path(folder) / name
+            st = p.lstat()
+            digest = ""
+            if p.is_file() and not p.is_symlink() and st.st_size < 10_000_000:
+                digest = hashlib.blake2b(p.read_bytes(), digest_size=16).hexdigest()
+            out[str(p.relative_to(root))] = (st.st_mode, st.st_size, st.st_mtime_ns, digest)
+    return out
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    return build_corpus(tmp_path / "ws", tmp_path / "outside.yaml")
+
+
+@pytest.mark.parametrize("name", list(CORPUS) + list(GENERATED))
+@pytest.mark.parametrize("parser", ["c", "pure"])
+def test_each_hostile_file_is_a_finding_at_its_line_quickly(corpus, name, parser):
+    rule, line = {**CORPUS, **GENERATED}[name]
+    start = time.perf_counter()
+    loaded = load_account(corpus / "accounts" / name, corpus, parser)
+    elapsed = time.perf_counter() - start
+    assert elapsed < 2.0, f"{name} took {elapsed:.2f} s"
+    assert loaded.account is None and not loaded.ok
+    assert (rule, line) in [(f.rule, f.line) for f in loaded.findings], loaded.findings
+    assert all(f.file == loaded.path for f in loaded.findings)
+
+
+def run_measured(args: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess, float, float]:
+    """Run the installed kamctl in a fresh helper process; returns (result, seconds, max RSS in MB)."""
+    helper = (
+        "import json, resource, subprocess, sys, time\n"
+        "t = time.perf_counter()\n"
+        "r = subprocess.run(sys.argv[1:], capture_output=True, text=True, errors='replace', timeout=120)\n"
+        "t = time.perf_counter() - t\n"
+        "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
+        "print(json.dumps([r.returncode, r.stdout, r.stderr, t, rss]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", helper, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+    code, stdout, stderr, seconds, rss = json.loads(out.stdout)
+    return subprocess.CompletedProcess(args, code, stdout, stderr), seconds, rss
+
+
+def available(command: str) -> bool:
+    r = subprocess.run([str(KAMCTL), command, "--help"], capture_output=True, text=True, timeout=60)
+    return r.returncode == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", ["validate", "score", "check"])
+@pytest.mark.parametrize("cache", [True, False], ids=["cache", "no-cache"])
+def test_cli_on_the_corpus_reports_every_file_writes_nothing_and_stays_bounded(corpus, command, cache):
+    if not available(command):
+        pytest.skip(f"`kamctl {command}` is not there yet")
+    before = snapshot(corpus.parent)
+    args = [str(KAMCTL), "-w", str(corpus)] + ([] if cache else ["--no-cache"]) + [command]
+    result, seconds, rss = run_measured(args, corpus.parent)
+    after = snapshot(corpus.parent)
+    output = result.stdout + result.stderr
+    assert result.returncode in (1, 2), output[-2000:]
+    assert "Traceback" not in output
+    assert before == after, "kamctl wrote or changed files"
+    assert not (corpus / ".kamctl-cache").exists()
+    assert seconds < 2.0 * len({**CORPUS, **GENERATED}), seconds
+    assert rss < 200, f"max RSS {rss:.0f} MB"
+    if command == "validate":
+        for name, (rule, line) in {**CORPUS, **GENERATED}.items():
+            assert f"{name}:{line}:" in output and rule in output, name
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("account_id", ["../x", "../../etc/passwd", "a/b", "x/../../y", "..", "/tmp/abs", "UP"])
+def test_new_refuses_ids_that_are_paths(tmp_path, account_id):
+    ws = build_corpus(tmp_path / "ws", tmp_path / "outside.yaml")
+    before = snapshot(tmp_path)
+    result, _, _ = run_measured([str(KAMCTL), "-w", str(ws), "new", account_id, "--name", "X"], tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "not a valid account id" in result.stderr
+    assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("text,rule", [
+    (HOSTILE.joinpath("alias-bomb.yaml").read_text(), "KAM004"),
+    ("a: !!python/object:os.system x\n", "KAM003"),
+    ("[1, 2]\n", "KAM006"),
+    ("currency: [\n", "KAM001"),
+])
+def test_hostile_kam_yaml_is_a_finding(tmp_path, text, rule):
+    (tmp_path / "kam.yaml").write_text(text)
+    _, _, findings = load_settings(tmp_path)
+    assert rule in [f.rule for f in findings]
+    assert all(f.file.endswith("kam.yaml") and f.line >= 1 for f in findings)
+
+
+def test_a_planted_python_object_never_runs(tmp_path):
+    target = tmp_path / "pwned"
+    (tmp_path / "accounts").mkdir()
+    f = tmp_path / "accounts" / "evil.yaml"
+    f.write_text(f'name: Evil\nnotes: !!python/object/apply:os.system ["touch {target}"]\n')
+    for parser in ("c", "pure"):
+        loaded = load_account(f, tmp_path, parser)
+        assert "KAM003" in [x.rule for x in loaded.findings]
+    assert not target.exists()
+
+
+# --- the cache: never trusted, never in git, never written for files with problems ---------------------
+
+SAMPLE = (Path(__file__).resolve().parent.parent / "templates" / "scaffold" / "sample-account.yaml").read_text()
+
+
+@pytest.fixture
+def cached_ws(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "home-cache"))
+    root = tmp_path / "ws"
+    (root / "accounts").mkdir(parents=True)
+    (root / "kam.yaml").write_text("")
+    for name in ("alpha", "beta"):
+        (root / "accounts" / f"{name}.yaml").write_text(SAMPLE.replace("{{ schema_ref }}", "x"))
+    return root
+
+
+def _results(ws):
+    return [(a.id, a.account, [(f.rule, f.line, f.column, f.message) for f in a.findings],
+             a.position(("opportunities", 0, "history", 1, "note")), a.position(("strategy", "nope")))
+            for a in ws.accounts]
+
+
+def _no_parsing(monkeypatch):
+    from kamctl.yamlio import read
+
+    original = read.parse_bytes
+
+    def boom(raw, shown, *args, **kwargs):
+        if "accounts" in shown:
+            raise AssertionError("parsed although the cache holds the file")
+        return original(raw, shown, *args, **kwargs)
+    monkeypatch.setattr(read, "parse_bytes", boom)
+
+
+def test_cache_serves_unchanged_files_and_hides_from_git(cached_ws, monkeypatch):
+    from kamctl.workspace import load_workspace
+
+    fresh = _results(load_workspace(cached_ws, use_cache=False))
+    assert not (cached_ws / ".kamctl-cache").exists()
+    assert _results(load_workspace(cached_ws)) == fresh
+    assert (cached_ws / ".kamctl-cache" / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert len(list((cached_ws / ".kamctl-cache" / "accounts").iterdir())) == 2  # keyed by bytes and id
+    with monkeypatch.context() as m:
+        _no_parsing(m)
+        assert _results(load_workspace(cached_ws)) == fresh
+    if shutil.which("git"):
+        subprocess.run(["git", "init", "-q", str(cached_ws)], check=True)
+        status = subprocess.run(["git", "-C", str(cached_ws), "status", "--porcelain", "--untracked-files=all"],
+                                capture_output=True, text=True, check=True).stdout
+        assert ".kamctl-cache" not in status and "accounts/alpha.yaml" in status
+
+
+def _corrupt(kind: str, entry: Path, other: Path) -> None:
+    blob = entry.read_bytes()
+    if kind == "truncated":
+        entry.write_bytes(blob[: len(blob) // 2])
+    elif kind == "empty":
+        entry.write_bytes(b"")
+    elif kind == "flipped":
+        i = len(blob) - 100
+        entry.write_bytes(blob[:i] + bytes([blob[i] ^ 0x20]) + blob[i + 1:])
+    elif kind == "garbage":
+        entry.write_bytes(b"\x80\x04\x95 not json at all \xff\n\n\n")
+    elif kind == "pickle":
+        import pickle
+
+        entry.write_bytes(pickle.dumps({"a": 1}))
+    elif kind == "foreign":  # another file's entry under this name
+        entry.write_bytes(other.read_bytes())
+    elif kind == "planted":  # well-formed, saying something else, with a MAC made without the secret
+        head, account, positions = blob.split(b"\n", 2)
+        account = account.replace(b"Northwind Foods", b"Planted Inc")
+        meta = json.loads(head)
+        meta["mac"] = hashlib.blake2b(account + b"\n" + positions, digest_size=16, person=b"kamctl-entry").hexdigest()
+        entry.write_bytes(json.dumps(meta).encode() + b"\n" + account + b"\n" + positions)
+    elif kind == "directory":
+        entry.unlink()
+        entry.mkdir()
+
+
+@pytest.mark.parametrize("kind", ["truncated", "empty", "flipped", "garbage", "pickle", "foreign", "planted", "directory"])
+def test_a_corrupt_or_foreign_cache_entry_is_ignored_and_rebuilt(cached_ws, kind):
+    from kamctl.workspace import load_workspace
+
+    fresh = _results(load_workspace(cached_ws, use_cache=False))
+    load_workspace(cached_ws)
+    entries = sorted((cached_ws / ".kamctl-cache" / "accounts").iterdir())
+    for entry in entries:
+        _corrupt(kind, entry, entries[0] if entry != entries[0] else entries[1])
+    assert _results(load_workspace(cached_ws)) == fresh
+    if kind != "directory":  # rebuilt: the next run is served from the cache again
+        assert _results(load_workspace(cached_ws)) == fresh
+        assert b"Planted" not in b"".join(e.read_bytes() for e in entries)
+
+
+def test_a_cache_copied_from_elsewhere_never_matches(cached_ws, tmp_path, monkeypatch):
+    """Entry names are keyed with this user's secret: a committed or copied cache folder is never used."""
+    from kamctl.workspace import load_workspace
+
+    load_workspace(cached_ws)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "another-user"))
+    with monkeypatch.context() as m:
+        from kamctl.yamlio import read
+
+        calls = []
+        original = read.parse_bytes
+        m.setattr(read, "parse_bytes", lambda raw, shown, *a, **k: calls.append(shown) or original(raw, shown, *a, **k))
+        load_workspace(cached_ws)
+    assert len([c for c in calls if "accounts" in c]) == 2
+
+
+def test_files_with_findings_are_never_cached_and_no_cache_writes_nothing(cached_ws):
+    from kamctl.workspace import load_workspace
+
+    (cached_ws / "accounts" / "alpha.yaml").write_text("name: A\nattractiveness: {size: 11}\n")
+    load_workspace(cached_ws, use_cache=False)
+    assert not (cached_ws / ".kamctl-cache").exists()
+    load_workspace(cached_ws)
+    assert len(list((cached_ws / ".kamctl-cache" / "accounts").iterdir())) == 1  # beta only
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_parallel_and_serial_loading_agree(cached_ws, monkeypatch, workers):
+    from kamctl.workspace import load_workspace
+
+    for i in range(6):
+        (cached_ws / "accounts" / f"extra-{i}.yaml").write_text(SAMPLE.replace("Northwind", f"N{i}"))
+    (cached_ws / "accounts" / "broken.yaml").write_text("name: [\n")
+    fresh = _results(load_workspace(cached_ws, use_cache=False))
+    monkeypatch.setenv("KAMCTL_WORKERS", workers)
+    assert _results(load_workspace(cached_ws, use_cache=False)) == fresh
+    assert _results(load_workspace(cached_ws)) == fresh  # cold, writing the cache from the workers
+    assert _results(load_workspace(cached_ws)) == fresh  # warm
