@@ -14,7 +14,7 @@ and times, as separate processes, wall clock, median of --repeat runs:
   floor           one Python process: PyYAML CSafeLoader load + Account.model_validate of every file
   ruamel rt       one Python process: ruamel.yaml round-trip YAML().load of every file
   check-jsonschema  against schemas/account.schema.json (installed in benchmarks/.data/cj-venv)
-plus `kamctl check` on an empty workspace and `kamctl --version` against `python -c "import typer"`.
+plus `kamctl check` and `kamctl validate` on an empty workspace and `kamctl --version` against `python -c "import typer"`.
 It prints the medians, the max RSS of the cold check, and the issue's target ratios.
 """
 
@@ -146,6 +146,7 @@ def main() -> None:
     (empty / "accounts").mkdir(parents=True, exist_ok=True)
     (empty / "kam.yaml").write_text(generate.SETTINGS)
     results["empty"] = measure([KAMCTL, "-w", str(empty), "--no-cache", cmd_name], max(args.repeat, 7))
+    results["empty validate"] = measure([KAMCTL, "-w", str(empty), "--no-cache", "validate"], max(args.repeat, 7))
     results["version"] = measure([KAMCTL, "--version"], 15)
     results["import_typer"] = measure([PY, "-c", "import typer"], 15)
     cj = None if args.no_jsonschema else jsonschema_bin(args.data)
@@ -188,7 +189,8 @@ def main() -> None:
             print("  check-jsonschema: skipped (could not be installed)")
 
     e = results["empty"]["median"]
-    print(f"\nempty workspace {cmd_name}: {e:.3f} s;  kamctl --version {results['version']['median'] * 1000:.0f} ms, "
+    empties = {cmd_name: e, "validate": results["empty validate"]["median"]}
+    print(f"\nempty workspace {cmd_name}: {e:.3f} s, validate: {empties['validate']:.3f} s;  kamctl --version {results['version']['median'] * 1000:.0f} ms, "
           f"python -c 'import typer' {results['import_typer']['median'] * 1000:.0f} ms")
     print("\ntargets (issue 7):")
 
@@ -200,18 +202,23 @@ def main() -> None:
     for n, r in results["sizes"].items():
         ratio = r["check cold"]["median"] / r["floor"]["median"]
         line(f"check cold / floor, N={n:,}", ratio, "<= 1.2", ratio <= 1.2)
+        ratio = r["check no-cache"]["median"] / r["floor"]["median"]
+        line(f"check --no-cache / floor (no cache writes), N={n:,}", ratio, "<= 1.2", ratio <= 1.2)
         if n >= 10_000:
             rss = r["check cold"]["rss"]
             line(f"check cold max RSS MB, N={n:,}", rss, "< 500", rss < 500)
         for cmd in ("check", "validate"):
             if f"{cmd} warm" in r:
                 cold, warm = r[f"{cmd} cold"]["median"], r[f"{cmd} warm"]["median"]
-                w = (warm - e) / (cold - e) if cold > e else None
+                base = empties.get(cmd, e)
+                w = (warm - base) / (cold - base) if cold > base else None
                 line(f"({cmd} warm - empty) / ({cmd} cold - empty), N={n:,}", w, "<= 0.1",
                      None if w is None else w <= 0.1)
         if "check-jsonschema" in r:
             x = r["check-jsonschema"]["median"] / r["check cold"]["median"]
             line(f"check-jsonschema / check cold, N={n:,}", x, ">= 10", x >= 10)
+            x = r["check-jsonschema"]["median"] / r["check no-cache"]["median"]
+            line(f"check-jsonschema / check --no-cache, N={n:,}", x, ">= 10", x >= 10)
         if "ruamel rt" in r:
             x = r["ruamel rt"]["median"] / r["check cold"]["median"]
             line(f"ruamel round-trip load / check cold, N={n:,}", x, "(for reference)", None)

@@ -5,13 +5,14 @@ version plus the source of the read path and the models (a changed model or read
 The hash is keyed with a random secret kept outside the workspace ($XDG_CACHE_HOME/kamctl/secret,
 mode 0600): a cache folder committed to a repository or planted by someone else has names that
 never match, so it cannot make an invalid file pass `kamctl check` on another machine.
-It holds JSON only, never pickle: a first line with the format, key and a MAC of the rest (blake2b
-keyed with the same secret, so an entry written by anyone else is refused); then the validated
-account as Pydantic JSON (exclude_unset), validated again by Pydantic when the model is first
-used; then the positions tree (kamctl.yamlio.read.Positions), parsed and shape-checked only when
-a position is asked for. Any entry that is truncated, corrupt, foreign (another key, format or
-secret) or fails validation is ignored and the file read afresh, so planting files in the folder
-can at worst cost a re-parse.
+Never pickle (unpickling planted bytes runs code). An entry is: a JSON first line with the format,
+key and a MAC of the rest (blake2b keyed with the same secret, so an entry written by anyone else
+is refused); the validated account as Pydantic JSON (exclude_unset), validated again by Pydantic
+when the model is first used; the positions tree (kamctl.yamlio.read.Positions) in marshal format,
+loaded only when a position is asked for - marshal runs no code, and is read only after the MAC
+proved that this user's kamctl, with the same code and Python, wrote it. An entry that is
+truncated, corrupt, foreign (another key, format or secret) or fails validation is ignored and
+the file read afresh: planting files in the folder can at worst cost a re-parse.
 
 Only files that loaded without findings are stored: files with problems are re-read every time
 (they are few, and need their positions for the report), and kamctl writes nothing for them -
@@ -40,7 +41,9 @@ def code_hash() -> str:
     if _code_hash is None:
         from kamctl import __version__
 
-        h = hashlib.blake2b(__version__.encode(), digest_size=16)
+        import sys
+
+        h = hashlib.blake2b(f"{__version__} {sys.version}".encode(), digest_size=16)
         pkg = Path(__file__).resolve().parent
         for name in _SOURCES:
             try:
@@ -115,7 +118,7 @@ class Cache:
         self.put(key, account, positions)
 
     def get(self, key: str) -> tuple[bytes, bytes] | None:
-        """(account JSON, positions JSON) for key, or None (missing, corrupt, foreign)."""
+        """(account JSON, marshalled positions) for key, or None (missing, corrupt, foreign)."""
         if self._secret is None:
             return None
         try:
@@ -130,8 +133,9 @@ class Cache:
         if self._secret is None or b"\n" in account:
             return
         try:
-            tree = json.dumps(positions.root, separators=(",", ":"), ensure_ascii=False).encode()
-            body = account + b"\n" + tree
+            import marshal
+
+            body = account + b"\n" + marshal.dumps(positions.root)
             head = json.dumps({"format": FORMAT, "key": key, "mac": _mac(body, self._secret)}).encode()
             self._prepare()
             tmp = self.entries / f".{key}.{os.getpid()}.tmp"
@@ -158,7 +162,7 @@ def _head_ok(head: bytes, key: str, body: bytes, secret: bytes) -> bool:
 
 
 def parse_entry(blob: bytes, key: str, secret: bytes) -> tuple[bytes, bytes] | None:
-    """An entry's account JSON and positions JSON when its head and MAC check out, else None."""
+    """An entry's account JSON and marshalled positions when its head and MAC check out, else None."""
     try:
         head, rest = blob.split(b"\n", 1)
         if not _head_ok(head, key, rest, secret):

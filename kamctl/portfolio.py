@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from kamctl.markdown import md_table, money
+
 from kamctl.scoring import QUADRANTS, Summary, rounded
 
 UNSCORED = "unscored"
@@ -114,29 +116,6 @@ def quadrant_chart(summaries: list[Summary], settings: Any) -> str:
 
 
 # --- Markdown -------------------------------------------------------------------------------------------
-
-
-def md_cell(value: Any) -> str:
-    """A value for a Markdown table cell: pipes escaped, no line breaks, empty for None."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else ""
-    if isinstance(value, float):
-        value = f"{value:g}" if abs(value) < 1e6 else f"{value:,.0f}"
-    return re.sub(r"\s+", " ", str(value)).replace("|", "\\|").strip()
-
-
-def md_table(headers: list[str], body: list[list[Any]]) -> str:
-    lines = ["| " + " | ".join(headers) + " |", "| " + " | ".join("---" for _ in headers) + " |"]
-    lines += ["| " + " | ".join(md_cell(v) for v in row) + " |" for row in body]
-    return "\n".join(lines) + "\n"
-
-
-def money(value: float | None, currency: str | None) -> str:
-    if value is None:
-        return ""
-    return f"{value:,.0f} {currency}" if currency else f"{value:,.0f}"
 
 
 def portfolio_table(summaries: list[Summary], settings: Any) -> tuple[list[str], list[list[Any]]]:

@@ -25,7 +25,7 @@ class WorkspaceError(Exception):
 
 
 class _Recent:
-    """The most recently used unpacked models or position trees; older ones go back to bytes.
+    """The most recently unpacked models or position trees; older ones go back to bytes.
 
     A validated Account costs about 48 KB and a position tree about 44 KB: kept for all of
     10,000 files that is close to 1 GB, packed it is about 10 KB. Workspaces up to `size`
@@ -86,7 +86,7 @@ class LoadedAccount:
         self._account_json: bytes | None = None  # the valid model as Pydantic JSON, validated on first use
         self.findings: list[Finding] = findings if findings is not None else []
         self._positions = positions
-        self._packed: tuple[str, bytes] | None = None  # ("marshal" | "json", bytes of the tree)
+        self._packed: tuple[str, bytes] | None = None  # ("marshal", bytes of the positions tree)
         self._root: Path | None = None
 
     def __repr__(self) -> str:
@@ -105,8 +105,8 @@ class LoadedAccount:
             except (ValidationError, ValueError):  # cannot happen for our own JSON; stay correct anyway
                 self._account_json = None
                 self._reload()
-        if self._account_json is not None:  # evictable: back to JSON when many newer ones are in use
-            _MODELS.touch(self)
+            if self._account_json is not None:  # evictable: back to JSON when many newer ones are built
+                _MODELS.touch(self)
         return self._account
 
     @account.setter
@@ -130,8 +130,6 @@ class LoadedAccount:
             self._positions = self._unpack()
             if self._packed is not None:
                 _POSITIONS.touch(self)
-        elif self._packed is not None:
-            _POSITIONS.touch(self)
         return self._positions
 
     @positions.setter
@@ -144,11 +142,11 @@ class LoadedAccount:
         if self._packed is not None:
             kind, blob = self._packed
             try:
-                if kind == "marshal":
-                    import marshal
+                import marshal
 
-                    return Positions(marshal.loads(blob))  # our own bytes from this process, never a file
-                return Positions.from_json(blob)  # checked: a cache entry is never trusted
+                # our own bytes: from this process, or from a cache entry whose MAC (keyed with this
+                # user's secret) proved kamctl wrote it with this very code and Python
+                return Positions(marshal.loads(blob))
             except (ValueError, TypeError, EOFError):
                 pass
         return read_file(self.file, self.path, root=self._root).positions
@@ -315,8 +313,8 @@ def _from_cache(loaded: LoadedAccount, cache: Any, key: str) -> bool:
     hit = cache.get(key)
     if hit is None:
         return False
-    loaded._account_json, positions_json = hit
-    loaded._packed = ("json", positions_json)
+    loaded._account_json, positions = hit
+    loaded._packed = ("marshal", positions)
     return True
 
 
@@ -386,6 +384,25 @@ def load_workspace(root: Path, ids: Iterable[str] | None = None, parser: str = "
 
     use_cache: allow the parse/validate cache in .kamctl-cache/ (off with --no-cache).
     """
+    import gc
+
+    # Loading makes millions of small objects that live until the command ends. Python's cyclic
+    # collector would scan all of them again and again (at 10,000 files, seconds of pure GC), so
+    # it is paused while loading, and what was loaded is then frozen out of its scans (reference
+    # counting still frees everything as usual).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        ws = _load_workspace(root, ids, parser, files, use_cache)
+    finally:
+        if enabled:
+            gc.enable()
+    gc.freeze()
+    return ws
+
+
+def _load_workspace(root: Path, ids: Iterable[str] | None, parser: str, files: Iterable[Path] | None,
+                    use_cache: bool) -> Workspace:
     settings, shown, settings_findings = load_settings(root, parser)
     if files is None:
         all_files = account_files(root)
@@ -405,7 +422,17 @@ def load_workspace(root: Path, ids: Iterable[str] | None = None, parser: str = "
 
         cache = Cache(root)
     accounts: list[LoadedAccount] = []
-    todo: list[tuple[int, LoadedAccount, bytes, str | None]] = []  # files the cache does not have
+    todo: list[tuple[int, LoadedAccount, bytes | None, str | None]] = []  # files the cache does not have
+    if _workers(len(files)) > 1 and (cache is None or not cache.entries.is_dir()):
+        # nothing to look up (no cache yet, or --no-cache): the workers read the files themselves
+        for f in files:
+            loaded = LoadedAccount(f.stem, display(f), f)
+            loaded._root = root
+            accounts.append(loaded)
+            todo.append((len(accounts) - 1, loaded, None, None))
+        if _parse_parallel(todo, parser, cache, _workers(len(todo))):
+            return Workspace(root, settings, shown, settings_findings, accounts)
+        accounts, todo = [], []
     for f in files:
         loaded, raw = _open_account(f, root)
         accounts.append(loaded)
@@ -454,7 +481,18 @@ def _parse_chunk(args: tuple) -> list[tuple]:
         cache = Cache(root)
     out = []
     for file, shown, raw, key in items:
-        loaded = LoadedAccount(file.stem, shown, file)
+        if raw is None:  # read here: the name, link and size checks of load_account, then the cache
+            loaded, raw = _open_account(file, root)
+            if raw is None:
+                out.append((None, loaded.findings, None, None))
+                continue
+            if cache is not None:
+                key = cache.key(raw, loaded.id)
+                if key is not None and _from_cache(loaded, cache, key):
+                    out.append((loaded._account_json, [], loaded._packed, None))
+                    continue
+        else:
+            loaded = LoadedAccount(file.stem, shown, file)
         _parse_account(loaded, raw, parser, cache, key)
         model = loaded._account
         out.append((model.model_dump_json(exclude_unset=True).encode() if model is not None else None,

@@ -331,3 +331,48 @@ def test_parallel_and_serial_loading_agree(cached_ws, monkeypatch, workers):
     assert _results(load_workspace(cached_ws, use_cache=False)) == fresh
     assert _results(load_workspace(cached_ws)) == fresh  # cold, writing the cache from the workers
     assert _results(load_workspace(cached_ws)) == fresh  # warm
+
+
+def test_an_entry_that_no_longer_validates_is_read_afresh(cached_ws):
+    """Even an entry with a good MAC is validated by Pydantic before its model is used."""
+    from kamctl import cache as cache_mod
+    from kamctl.workspace import load_workspace
+
+    fresh = _results(load_workspace(cached_ws, use_cache=False))
+    load_workspace(cached_ws)
+    secret = cache_mod._secret(create=False)
+    for entry in (cached_ws / ".kamctl-cache" / "accounts").iterdir():
+        head, rest = entry.read_bytes().split(b"\n", 1)
+        _, positions = rest.split(b"\n", 1)
+        body = b'{"name": 42, "attractiveness": {"size": {"score": 99}}}\n' + positions
+        meta = json.loads(head)
+        meta["mac"] = cache_mod._mac(body, secret)
+        entry.write_bytes(json.dumps(meta).encode() + b"\n" + body)
+    ws = load_workspace(cached_ws)
+    assert _results(ws) == fresh
+    assert all(a.ok for a in ws.accounts)
+
+
+def test_version_answers_without_importing_typer():
+    code = ("import sys, runpy; sys.argv = ['kamctl', '--version']\n"
+            "try:\n    runpy.run_module('kamctl.cli.app', run_name='kamctl.cli.app')\n"
+            "except SystemExit as e:\n    assert e.code in (0, None)\n"
+            "print('typer' in sys.modules, 'pydantic' in sys.modules)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    from kamctl import __version__
+
+    assert r.stdout.splitlines() == [f"kamctl {__version__}", "False False"], r
+
+
+def test_the_corpus_reads_the_same_through_worker_processes(corpus, monkeypatch):
+    from kamctl.workspace import load_workspace
+
+    def findings(workers: str, use_cache: bool):
+        monkeypatch.setenv("KAMCTL_WORKERS", workers)
+        ws = load_workspace(corpus, use_cache=use_cache)
+        return [(f.rule, f.file, f.line, f.column, f.message, f.account) for f in ws.findings]
+
+    serial = findings("1", False)
+    assert findings("2", False) == serial
+    assert findings("2", True) == serial
+    assert not (corpus / ".kamctl-cache").exists()

@@ -131,10 +131,9 @@ def report(
                "attain %", "covered", "strength", "satisfaction", "trend", "alerts"]
     if fmt is ReportFormat.markdown:
         typer.echo(f"## KAM performance measures ({data['as_of']})\n")
-        typer.echo("| " + " | ".join(headers) + " |")
-        typer.echo("|" + "|".join(" --- " for _ in headers) + "|")
-        for row in rows:
-            typer.echo("| " + " | ".join(row) + " |")
+        from kamctl.markdown import md_table
+
+        typer.echo(md_table(headers, rows), nl=False)
         return
     from rich.table import Table
 

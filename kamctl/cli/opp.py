@@ -369,16 +369,15 @@ def _table(data: dict) -> None:
 
 
 def _markdown(data: dict) -> str:
+    from kamctl.markdown import md_table
+
     lines = [f"# Pipeline as of {data['as_of']}", ""]
     for title, header, rows in _sections(data):
         lines += [f"## {title}", ""]
         if not rows:
             lines += ["None.", ""]
             continue
-        lines.append("| " + " | ".join(header) + " |")
-        lines.append("|" + "|".join(" --- " for _ in header) + "|")
-        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
-        lines.append("")
+        lines.append(md_table(header, rows))
     return "\n".join(lines)
 
 

@@ -232,7 +232,7 @@ def _blank(value: float | None) -> str:
 
 
 def _score_markdown(summaries: list, explain: bool) -> None:
-    from kamctl.portfolio import md_table
+    from kamctl.markdown import md_table
 
     if explain:
         typer.echo(md_table(EXPLAIN_HEADERS, _explain_rows(summaries)), nl=False)
