@@ -10,24 +10,19 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
 from kamctl.findings import Finding, Severity, sort_key
 
-RULE_MODULES = ("strategy", "plan", "relationships", "opportunities", "performance", "level")
-OPTIONAL_MODULES = ("staleness",)  # KAM8xx, kamctl history's
+RULE_MODULES = ("strategy", "plan", "relationships", "opportunities", "performance", "level", "staleness")
 
 
 def load_rules() -> None:
     """Import every rule module so that their rules are registered (idempotent)."""
     for name in RULE_MODULES:
         importlib.import_module(f"{__name__}.{name}")
-    for name in OPTIONAL_MODULES:
-        if importlib.util.find_spec(f"{__name__}.{name}") is not None:
-            importlib.import_module(f"{__name__}.{name}")
 
 
 @dataclass
