@@ -1,3 +1,3 @@
-from kamctl.cli.app import main
+from kamctl.cli.entry import main
 
 main()

@@ -74,7 +74,7 @@ def test_wheel_contains_templates_and_schemas(wheel):
     assert "kamctl/cli/app.py" in names
     assert not any(n.startswith(("tests/", "examples/")) for n in names)
     entry = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
-    assert "kamctl = kamctl.cli.app:main" in zipfile.ZipFile(wheel).read(entry).decode()
+    assert "kamctl = kamctl.cli.entry:main" in zipfile.ZipFile(wheel).read(entry).decode()
 
 
 def test_installed_wheel_runs_from_outside_the_repo(venv, outside):

@@ -2,15 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
-if sys.argv[1:] == ["--version"] and sys.argv[0].replace("\\", "/").rsplit("/", 1)[-1] in ("kamctl", "kamctl.exe"):
-    # Fast path for the console script: `kamctl --version` answers before typer is imported (issue 7).
-    from kamctl import __version__ as _version_text
-
-    print(f"kamctl {_version_text}")
-    raise SystemExit(0)
-
 from pathlib import Path
 from typing import Optional
 
