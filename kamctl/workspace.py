@@ -75,7 +75,8 @@ class LoadedAccount:
     Should that validation ever fail, the file is read and validated again from disk.
     """
 
-    __slots__ = ("id", "path", "file", "_account", "_account_json", "findings", "_positions", "_packed", "_root")
+    __slots__ = ("id", "path", "file", "_account", "_account_json", "findings", "_positions", "_packed", "_root",
+                 "digest", "checked")
 
     def __init__(self, id: str, path: str, file: Path, account: Any = None,
                  findings: list[Finding] | None = None, positions: Any = None) -> None:
@@ -88,6 +89,8 @@ class LoadedAccount:
         self._positions = positions
         self._packed: tuple[str, bytes] | None = None  # ("marshal", bytes of the positions tree)
         self._root: Path | None = None
+        self.digest: str | None = None  # content_digest() of the bytes this was loaded from (when known)
+        self.checked: tuple | None = None  # (findings, completeness) when a worker ran the check rules
 
     def __repr__(self) -> str:
         return f"LoadedAccount(id={self.id!r}, path={self.path!r}, ok={self.ok})"
@@ -219,6 +222,13 @@ def display(path: Path | str) -> str:
     return str(path) if rel.startswith("..") else rel
 
 
+def content_digest(raw: bytes) -> str:
+    """The hash of an account file's bytes that the check-result cache is keyed by."""
+    import hashlib
+
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
+
+
 def find_workspace(explicit: str | os.PathLike | None = None, start: Path | None = None) -> Path:
     """-w DIR, else $KAMCTL_WORKSPACE, else the nearest folder at or above start holding kam.yaml."""
     chosen = explicit or os.environ.get(ENV_VAR)
@@ -286,7 +296,10 @@ def load_account(file: Path, root: Path, parser: str = "auto", cache: Any = None
         key = cache.key(raw, loaded.id)
         if key is not None and _from_cache(loaded, cache, key):
             return loaded
-    return _parse_account(loaded, raw, parser, cache, key)
+    _parse_account(loaded, raw, parser, cache, key)
+    if cache is not None:
+        cache.flush()
+    return loaded
 
 
 def _open_account(file: Path, root: Path) -> tuple[LoadedAccount, bytes | None]:
@@ -306,6 +319,8 @@ def _open_account(file: Path, root: Path) -> tuple[LoadedAccount, bytes | None]:
     if raw is None:
         loaded.findings = [_with_account(f, loaded.id) for f in refused]
         loaded.positions = {}
+    else:
+        loaded.digest = content_digest(raw)
     return loaded, raw
 
 
@@ -318,15 +333,21 @@ def _from_cache(loaded: LoadedAccount, cache: Any, key: str) -> bool:
     return True
 
 
-def _parse_account(loaded: LoadedAccount, raw: bytes, parser: str, cache: Any, key: str | None) -> LoadedAccount:
+def _parse_account(loaded: LoadedAccount, raw: bytes, parser: str, cache: Any, key: str | None,
+                   as_json: bool = False) -> LoadedAccount:
     from kamctl.yamlio.read import parse_bytes
 
     doc = parse_bytes(raw, loaded.path, parser)
     _validate_into(loaded, doc)
     if loaded.ok and not loaded.findings:
-        if cache is not None:
-            cache.store(raw, loaded.id, loaded.account.model_dump_json(exclude_unset=True).encode(), doc.positions, key)
         loaded.pack()  # unpacked again on first use: keeps 10,000 files in memory small
+        if cache is not None and loaded._packed is not None:
+            model = loaded._account
+            account_json = model.model_dump_json(exclude_unset=True).encode()
+            cache.store(raw, loaded.id, account_json, loaded._packed[1], key)
+            loaded._account_json = account_json  # kept with the model: never dumped twice
+            if as_json:  # the caller keeps JSON, not the model
+                loaded._account = None
     return loaded
 
 
@@ -379,10 +400,14 @@ def _with_account(f: Finding, account_id: str) -> Finding:
 
 
 def load_workspace(root: Path, ids: Iterable[str] | None = None, parser: str = "auto",
-                   files: Iterable[Path] | None = None, use_cache: bool = True) -> Workspace:
+                   files: Iterable[Path] | None = None, use_cache: bool = True,
+                   settings: tuple | None = None, checker: Any = None) -> Workspace:
     """Settings plus every account (or the ids/files asked for), all findings collected.
 
     use_cache: allow the parse/validate cache in .kamctl-cache/ (off with --no-cache).
+    settings: load_settings(root)'s result when the caller already has it.
+    checker: a kamctl.checks.Checker; when files are parsed in worker processes, each valid account
+    is also checked there (its results in LoadedAccount.checked).
     """
     import gc
 
@@ -393,7 +418,7 @@ def load_workspace(root: Path, ids: Iterable[str] | None = None, parser: str = "
     enabled = gc.isenabled()
     gc.disable()
     try:
-        ws = _load_workspace(root, ids, parser, files, use_cache)
+        ws = _load_workspace(root, ids, parser, files, use_cache, settings, checker)
     finally:
         if enabled:
             gc.enable()
@@ -401,20 +426,25 @@ def load_workspace(root: Path, ids: Iterable[str] | None = None, parser: str = "
     return ws
 
 
+def select_files(root: Path, ids: Iterable[str] | None = None) -> list[Path]:
+    """The account files of the ids asked for (all when none); WorkspaceError for an unknown id."""
+    all_files = account_files(root)
+    if ids:
+        wanted = list(dict.fromkeys(ids))
+        by_id = {p.stem: p for p in all_files}
+        missing = [i for i in wanted if i not in by_id]
+        if missing:
+            raise WorkspaceError(f"no account {', '.join(repr(m) for m in missing)} in "
+                                 f"{display(root / ACCOUNTS_DIR)}")
+        all_files = [by_id[i] for i in wanted]
+    return all_files
+
+
 def _load_workspace(root: Path, ids: Iterable[str] | None, parser: str, files: Iterable[Path] | None,
-                    use_cache: bool) -> Workspace:
-    settings, shown, settings_findings = load_settings(root, parser)
+                    use_cache: bool, preloaded: tuple | None = None, checker: Any = None) -> Workspace:
+    settings, shown, settings_findings = preloaded if preloaded is not None else load_settings(root, parser)
     if files is None:
-        all_files = account_files(root)
-        if ids:
-            wanted = list(dict.fromkeys(ids))
-            by_id = {p.stem: p for p in all_files}
-            missing = [i for i in wanted if i not in by_id]
-            if missing:
-                raise WorkspaceError(f"no account {', '.join(repr(m) for m in missing)} in "
-                                     f"{display(root / ACCOUNTS_DIR)}")
-            all_files = [by_id[i] for i in wanted]
-        files = all_files
+        files = select_files(root, ids)
     files = [Path(f) for f in files]
     cache = None
     if use_cache:
@@ -430,7 +460,9 @@ def _load_workspace(root: Path, ids: Iterable[str] | None, parser: str, files: I
             loaded._root = root
             accounts.append(loaded)
             todo.append((len(accounts) - 1, loaded, None, None))
-        if _parse_parallel(todo, parser, cache, _workers(len(todo))):
+        if _parse_parallel(todo, parser, cache, _workers(len(todo)), checker):
+            if cache is not None:
+                cache.flush()
             return Workspace(root, settings, shown, settings_findings, accounts)
         accounts, todo = [], []
     for f in files:
@@ -443,14 +475,18 @@ def _load_workspace(root: Path, ids: Iterable[str] | None, parser: str, files: I
             continue
         todo.append((len(accounts) - 1, loaded, raw, key))
     workers = _workers(len(todo))
-    if workers > 1 and _parse_parallel(todo, parser, cache, workers):
+    if workers > 1 and _parse_parallel(todo, parser, cache, workers, checker):
         pass
     else:
+        many = len(accounts) > MODELS_KEPT  # many files: keep bytes, not models
         for _, loaded, raw, key in todo:
-            _parse_account(loaded, raw, parser, cache, key)
-            if len(accounts) > MODELS_KEPT and loaded._account is not None:  # many files: keep bytes, not models
-                loaded._account_json = loaded._account.model_dump_json(exclude_unset=True).encode()
+            _parse_account(loaded, raw, parser, cache, key, as_json=many)
+            if many and loaded._account is not None:
+                if loaded._account_json is None:
+                    loaded._account_json = loaded._account.model_dump_json(exclude_unset=True).encode()
                 loaded._account = None
+    if cache is not None:
+        cache.flush()  # one pack file for the whole run
     return Workspace(root, settings, shown, settings_findings, accounts)
 
 
@@ -472,8 +508,9 @@ def _workers(n_files: int) -> int:
 
 
 def _parse_chunk(args: tuple) -> list[tuple]:
-    """In a worker: parse and validate, store to the cache, send back small results."""
-    items, root, parser, use_cache = args
+    """In a worker: parse and validate, send back small results (and the cache key of each entry to
+    store: the parent writes them all in one pack)."""
+    items, root, parser, use_cache, checker = args
     cache = None
     if use_cache:
         from kamctl.cache import Cache
@@ -484,24 +521,37 @@ def _parse_chunk(args: tuple) -> list[tuple]:
         if raw is None:  # read here: the name, link and size checks of load_account, then the cache
             loaded, raw = _open_account(file, root)
             if raw is None:
-                out.append((None, loaded.findings, None, None))
+                out.append((None, loaded.findings, None, None, None, None, None))
                 continue
             if cache is not None:
                 key = cache.key(raw, loaded.id)
                 if key is not None and _from_cache(loaded, cache, key):
-                    out.append((loaded._account_json, [], loaded._packed, None))
+                    checked = checker(loaded) if checker is not None and loaded.account is not None else None
+                    if loaded._account is not None:
+                        loaded._account = None
+                    out.append((loaded._account_json, [], loaded._packed, None, loaded.digest, None, checked))
                     continue
         else:
             loaded = LoadedAccount(file.stem, shown, file)
-        _parse_account(loaded, raw, parser, cache, key)
-        model = loaded._account
-        out.append((model.model_dump_json(exclude_unset=True).encode() if model is not None else None,
-                    loaded.findings, loaded._packed,
-                    loaded._positions.root if loaded._packed is None and hasattr(loaded._positions, "root") else None))
+            loaded.digest = content_digest(raw)
+        _parse_account(loaded, raw, parser, cache, key, as_json=checker is None)
+        checked = None
+        if checker is not None and loaded.account is not None:
+            checked = checker(loaded)
+        stored = None
+        if cache is not None and cache.pending:
+            stored = next(iter(cache.pending))
+            cache.pending.clear()
+        model, account_json = loaded._account, loaded._account_json
+        if account_json is None and model is not None:
+            account_json = model.model_dump_json(exclude_unset=True).encode()
+        out.append((account_json, loaded.findings, loaded._packed,
+                    loaded._positions.root if loaded._packed is None and hasattr(loaded._positions, "root") else None,
+                    loaded.digest, stored, checked))
     return out
 
 
-def _parse_parallel(todo: list, parser: str, cache: Any, workers: int) -> bool:
+def _parse_parallel(todo: list, parser: str, cache: Any, workers: int, checker: Any = None) -> bool:
     """Parse todo's files in a process pool; False when no pool can run here (then do it serially)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -514,7 +564,7 @@ def _parse_parallel(todo: list, parser: str, cache: Any, workers: int) -> bool:
     size = max(1, min(100, len(todo) // (workers * 4) or 1))
     root = todo[0][1]._root
     chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
-    jobs = [([(lo.file, lo.path, raw, key) for _, lo, raw, key in chunk], root, parser, cache is not None)
+    jobs = [([(lo.file, lo.path, raw, key) for _, lo, raw, key in chunk], root, parser, cache is not None, checker)
             for chunk in chunks]
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
@@ -522,7 +572,10 @@ def _parse_parallel(todo: list, parser: str, cache: Any, workers: int) -> bool:
     except (OSError, RuntimeError):  # no processes allowed here, or a worker died: do it in this process
         return False
     for chunk, result in zip(chunks, results):
-        for (_, loaded, _, _), (account, findings, packed, tree) in zip(chunk, result):
+        for (_, loaded, _, _), (account, findings, packed, tree, digest, stored, checked) in zip(chunk, result):
             loaded._account_json, loaded.findings, loaded._packed = account, findings, packed
+            loaded.digest, loaded.checked = digest, checked
+            if stored is not None and cache is not None and account is not None and packed is not None:
+                cache.put(stored, account, packed[1])
             loaded.positions = Positions(tree) if packed is None else None
     return True

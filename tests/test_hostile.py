@@ -220,6 +220,31 @@ def _results(ws):
             for a in ws.accounts]
 
 
+def _packs(root):
+    return sorted((root / ".kamctl-cache" / "accounts").glob("*.pack"))
+
+
+def _records(pack):
+    """The (head, body) records of a pack file."""
+    blob, pos, out = pack.read_bytes(), 0, []
+    try:
+        while pos < len(blob):
+            nl = blob.index(b"\n", pos)
+            meta = json.loads(blob[pos:nl])
+            end = nl + 1 + meta["size"]
+            if end > len(blob):
+                break
+            out.append((meta, blob[nl + 1:end]))
+            pos = end
+    except (ValueError, TypeError, KeyError):  # a corrupt pack: what came before
+        pass
+    return out
+
+
+def _n_entries(root):
+    return sum(len(_records(p)) for p in _packs(root))
+
+
 def _no_parsing(monkeypatch):
     from kamctl.yamlio import read
 
@@ -239,7 +264,8 @@ def test_cache_serves_unchanged_files_and_hides_from_git(cached_ws, monkeypatch)
     assert not (cached_ws / ".kamctl-cache").exists()
     assert _results(load_workspace(cached_ws)) == fresh
     assert (cached_ws / ".kamctl-cache" / ".gitignore").read_text().splitlines()[-1] == "*"
-    assert len(list((cached_ws / ".kamctl-cache" / "accounts").iterdir())) == 2  # keyed by bytes and id
+    assert len(_packs(cached_ws)) == 1  # one pack file for the run
+    assert _n_entries(cached_ws) == 2  # keyed by bytes and id
     with monkeypatch.context() as m:
         _no_parsing(m)
         assert _results(load_workspace(cached_ws)) == fresh
@@ -250,32 +276,42 @@ def test_cache_serves_unchanged_files_and_hides_from_git(cached_ws, monkeypatch)
         assert ".kamctl-cache" not in status and "accounts/alpha.yaml" in status
 
 
-def _corrupt(kind: str, entry: Path, other: Path) -> None:
-    blob = entry.read_bytes()
+def _corrupt(kind: str, pack: Path) -> None:
+    blob = pack.read_bytes()
+    records = _records(pack)
     if kind == "truncated":
-        entry.write_bytes(blob[: len(blob) // 2])
+        pack.write_bytes(blob[: len(blob) // 2])
     elif kind == "empty":
-        entry.write_bytes(b"")
-    elif kind == "flipped":
-        i = len(blob) - 100
-        entry.write_bytes(blob[:i] + bytes([blob[i] ^ 0x20]) + blob[i + 1:])
+        pack.write_bytes(b"")
+    elif kind == "flipped":  # a bit of each body
+        out = b""
+        for meta, body in records:
+            i = len(body) - 100
+            out += json.dumps(meta).encode() + b"\n" + body[:i] + bytes([body[i] ^ 0x20]) + body[i + 1:]
+        pack.write_bytes(out)
     elif kind == "garbage":
-        entry.write_bytes(b"\x80\x04\x95 not json at all \xff\n\n\n")
+        pack.write_bytes(b"\x80\x04\x95 not json at all \xff\n\n\n")
     elif kind == "pickle":
         import pickle
 
-        entry.write_bytes(pickle.dumps({"a": 1}))
-    elif kind == "foreign":  # another file's entry under this name
-        entry.write_bytes(other.read_bytes())
+        pack.write_bytes(pickle.dumps({"a": 1}))
+    elif kind == "foreign":  # each record's body and MAC under the other one's key
+        (m0, b0), (m1, b1) = records
+        m0["key"], m1["key"] = m1["key"], m0["key"]
+        pack.write_bytes(b"".join(json.dumps(m).encode() + b"\n" + b for m, b in ((m0, b0), (m1, b1))))
     elif kind == "planted":  # well-formed, saying something else, with a MAC made without the secret
-        head, account, positions = blob.split(b"\n", 2)
-        account = account.replace(b"Northwind Foods", b"Planted Inc")
-        meta = json.loads(head)
-        meta["mac"] = hashlib.blake2b(account + b"\n" + positions, digest_size=16, person=b"kamctl-entry").hexdigest()
-        entry.write_bytes(json.dumps(meta).encode() + b"\n" + account + b"\n" + positions)
+        out = b""
+        for meta, body in records:
+            account, positions = body.split(b"\n", 1)
+            body = account.replace(b"Northwind Foods", b"Planted Inc") + b"\n" + positions
+            meta["mac"] = hashlib.blake2b(meta["key"].encode() + b"\0" + body, digest_size=16,
+                                          person=b"kamctl-entry").hexdigest()
+            meta["size"] = len(body)
+            out += json.dumps(meta).encode() + b"\n" + body
+        pack.write_bytes(out)
     elif kind == "directory":
-        entry.unlink()
-        entry.mkdir()
+        pack.unlink()
+        pack.mkdir()
 
 
 @pytest.mark.parametrize("kind", ["truncated", "empty", "flipped", "garbage", "pickle", "foreign", "planted", "directory"])
@@ -284,13 +320,15 @@ def test_a_corrupt_or_foreign_cache_entry_is_ignored_and_rebuilt(cached_ws, kind
 
     fresh = _results(load_workspace(cached_ws, use_cache=False))
     load_workspace(cached_ws)
-    entries = sorted((cached_ws / ".kamctl-cache" / "accounts").iterdir())
-    for entry in entries:
-        _corrupt(kind, entry, entries[0] if entry != entries[0] else entries[1])
+    packs = _packs(cached_ws)
+    assert len(packs) == 1 and _n_entries(cached_ws) == 2
+    _corrupt(kind, packs[0])
     assert _results(load_workspace(cached_ws)) == fresh
-    if kind != "directory":  # rebuilt: the next run is served from the cache again
-        assert _results(load_workspace(cached_ws)) == fresh
-        assert b"Planted" not in b"".join(e.read_bytes() for e in entries)
+    # rebuilt: a new pack, and the next run is served from the cache again
+    assert _n_entries(cached_ws) >= 2 if kind != "directory" else len(_packs(cached_ws)) >= 1
+    assert _results(load_workspace(cached_ws)) == fresh
+    rebuilt = [p for p in _packs(cached_ws) if p != packs[0]]
+    assert rebuilt and all(b"Planted" not in p.read_bytes() for p in rebuilt)
 
 
 def test_a_cache_copied_from_elsewhere_never_matches(cached_ws, tmp_path, monkeypatch):
@@ -316,7 +354,7 @@ def test_files_with_findings_are_never_cached_and_no_cache_writes_nothing(cached
     load_workspace(cached_ws, use_cache=False)
     assert not (cached_ws / ".kamctl-cache").exists()
     load_workspace(cached_ws)
-    assert len(list((cached_ws / ".kamctl-cache" / "accounts").iterdir())) == 1  # beta only
+    assert _n_entries(cached_ws) == 1  # beta only
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])
@@ -341,22 +379,21 @@ def test_an_entry_that_no_longer_validates_is_read_afresh(cached_ws):
     fresh = _results(load_workspace(cached_ws, use_cache=False))
     load_workspace(cached_ws)
     secret = cache_mod._secret(create=False)
-    for entry in (cached_ws / ".kamctl-cache" / "accounts").iterdir():
-        head, rest = entry.read_bytes().split(b"\n", 1)
-        _, positions = rest.split(b"\n", 1)
-        body = b'{"name": 42, "attractiveness": {"size": {"score": 99}}}\n' + positions
-        meta = json.loads(head)
-        meta["mac"] = cache_mod._mac(body, secret)
-        entry.write_bytes(json.dumps(meta).encode() + b"\n" + body)
+    for pack in _packs(cached_ws):
+        out = b""
+        for meta, body in _records(pack):
+            _, positions = body.split(b"\n", 1)
+            body = b'{"name": 42, "attractiveness": {"size": {"score": 99}}}\n' + positions
+            out += cache_mod.pack_record(meta["key"], body, secret)
+        pack.write_bytes(out)
     ws = load_workspace(cached_ws)
     assert _results(ws) == fresh
     assert all(a.ok for a in ws.accounts)
 
 
 def test_version_answers_without_importing_typer():
-    code = ("import sys, runpy; sys.argv = ['kamctl', '--version']\n"
-            "try:\n    runpy.run_module('kamctl.cli.app', run_name='kamctl.cli.app')\n"
-            "except SystemExit as e:\n    assert e.code in (0, None)\n"
+    code = ("import sys; sys.argv = ['kamctl', '--version']\n"
+            "from kamctl.cli.entry import main; main()\n"
             "print('typer' in sys.modules, 'pydantic' in sys.modules)\n")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     from kamctl import __version__

@@ -113,26 +113,39 @@ def quadrant_key(summary: Any) -> str:
     return q.key if q is not None else "unscored"
 
 
+def _active(quadrant: str, settings: Any, select: list[str], ignore: list[str],
+            wanted: set[str] | None, cache: dict) -> list[tuple[Any, Any, str | None]]:
+    """(rule, function, severity set in kam.yaml) of every enabled rule for a quadrant; worked out
+    once per run (cache) rather than per account and rule."""
+    from kamctl.checks.registry import iter_checks
+
+    key = ("kamctl.checks.active", id(settings), quadrant, tuple(select), tuple(ignore),
+           None if wanted is None else tuple(sorted(wanted)))
+    hit = cache.get(key)
+    if hit is not None and hit[0] is settings:
+        return hit[1]
+    out = [(rule, fn, _rule_setting(settings, rule.code)) for rule, fn in iter_checks()
+           if (wanted is None or rule.code in wanted) and _enabled(rule.code, quadrant, settings, select, ignore)]
+    cache[key] = (settings, out)
+    return out
+
+
 def check_account(loaded: Any, settings: Any, as_of: dt.date, root: Path | None = None,
                   select: Iterable[str] | None = None, ignore: Iterable[str] | None = None,
                   codes: Iterable[str] | None = None, cache: dict | None = None) -> list[Finding]:
     """Every enabled check rule on one valid loaded account (codes: only these rules)."""
-    from kamctl.checks.registry import Context, iter_checks
+    from kamctl.checks.registry import Context
     from kamctl.scoring import summarise
 
     load_rules()
     select, ignore = split_codes(select), split_codes(ignore)
+    cache = cache if cache is not None else {}
     summary = summarise(loaded.id, loaded.account, settings)
-    ctx = Context(settings, as_of, Path(root) if root else Path("."), summary, cache if cache is not None else {})
+    ctx = Context(settings, as_of, Path(root) if root else Path("."), summary, cache)
     quadrant = quadrant_key(summary)
     wanted = set(codes) if codes is not None else None
     out: list[Finding] = []
-    for rule, fn in iter_checks():
-        if wanted is not None and rule.code not in wanted:
-            continue
-        if not _enabled(rule.code, quadrant, settings, select, ignore):
-            continue
-        configured = _rule_setting(settings, rule.code)
+    for rule, fn, configured in _active(quadrant, settings, select, ignore, wanted, cache):
         for item in fn(loaded, ctx) or ():
             loc, message = item[0], item[1]
             severity = Severity(configured) if configured else (
@@ -142,17 +155,64 @@ def check_account(loaded: Any, settings: Any, as_of: dt.date, root: Path | None 
     return out
 
 
+_PROCESS_CACHE: dict = {}  # Checker.cache in a worker process: one per process, not per chunk of files
+
+
+class Checker:
+    """The check of one account (findings and completeness) with fixed settings, date and options.
+
+    Picklable, so that load_workspace's worker processes can check each account right after parsing
+    it (while its model and positions are at hand) and send back only the results.
+    """
+
+    def __init__(self, settings: Any, as_of: dt.date, root: Path, select: Iterable[str] | None = None,
+                 ignore: Iterable[str] | None = None) -> None:
+        self.settings, self.as_of, self.root = settings, as_of, Path(root)
+        self.select, self.ignore = split_codes(select), split_codes(ignore)
+        self.token = id(self)
+        self.cache: dict | None = {}
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["cache"] = None  # a worker uses its process-wide one
+        return state
+
+    def __call__(self, loaded: Any) -> tuple[list[Finding], dict[str, float]]:
+        cache = self.cache
+        if cache is None:
+            cache = _PROCESS_CACHE.setdefault(self.token, {})
+        found = check_account(loaded, self.settings, self.as_of, self.root, self.select, self.ignore, cache=cache)
+        return found, account_completeness(loaded.account, self.settings, self.as_of)
+
+
+def check_each(workspace: Any, as_of: dt.date, select: Iterable[str] | None = None,
+               ignore: Iterable[str] | None = None,
+               checker: Checker | None = None) -> Iterable[tuple[Any, list[Finding], dict[str, float]]]:
+    """(loaded account, its check findings, its completeness) for each valid account, in order.
+
+    An account that load_workspace(checker=...) already checked (in a worker) is not checked again.
+    """
+    if checker is None:
+        checker = Checker(workspace.settings, as_of, workspace.root, select, ignore)
+    for loaded in workspace.accounts:
+        done = getattr(loaded, "checked", None)
+        if done is not None:
+            yield loaded, done[0], done[1]
+            continue
+        if loaded.account is None:
+            continue
+        found, complete = checker(loaded)
+        yield loaded, found, complete
+
+
 def run(workspace: Any, as_of: dt.date, select: Iterable[str] | None = None,
         ignore: Iterable[str] | None = None) -> CheckResult:
     """Check a loaded workspace (kamctl.workspace.load_workspace) at as_of."""
     findings = list(workspace.findings)
     completeness: dict[str, dict[str, float]] = {}
-    cache: dict = {}
-    for loaded in workspace.accounts:
-        if loaded.account is None:
-            continue
-        findings.extend(check_account(loaded, workspace.settings, as_of, workspace.root, select, ignore, cache=cache))
-        completeness[loaded.id] = account_completeness(loaded.account, workspace.settings, as_of)
+    for loaded, found, complete in check_each(workspace, as_of, select, ignore):
+        findings.extend(found)
+        completeness[loaded.id] = complete
     findings.sort(key=sort_key)
     return CheckResult(findings, completeness)
 
