@@ -55,14 +55,22 @@ def check(
     Example: kamctl -w examples check --as-of 2026-12-31 --fail-on warning
     """
     from kamctl import formats
-    from kamctl.checks import policy_problems, run, split_codes, unknown_codes
+    from kamctl.checks import split_codes, unknown_codes
 
     day = parse_date(as_of)
     sel, ign = split_codes(select), split_codes(ignore)
     bad = unknown_codes(sel + ign)
     if bad:
         fail(f"no rule matches {', '.join(bad)}; `kamctl rules` lists the codes")
-    result, cases, settings_path = _check(ctx, ids or None, day, sel, ign, use_cache=not state(ctx).no_cache)
+    from kamctl.checks.incremental import check_workspace
+    from kamctl.workspace import WorkspaceError
+
+    try:
+        result, cases, settings_path = check_workspace(workspace_root(ctx), ids or None, day, sel, ign,
+                                                       use_cache=not state(ctx).no_cache)
+    except WorkspaceError as exc:
+        print_findings(getattr(exc, "findings", []))
+        fail(str(exc))
     chosen = fmt.value if fmt else ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
     out = formats.render(chosen, result.findings, result.completeness, fail_on.value, cases,
                          settings_path, colour=chosen == "text" and _colour())
@@ -71,142 +79,6 @@ def check(
     failing = {s for s in formats.Severity if s.rank >= formats.Severity(fail_on.value).rank}
     if any(f.severity in failing for f in result.findings):
         raise typer.Exit(DATA_PROBLEM)
-
-
-def _check(ctx: typer.Context, ids: Optional[List[str]], day, sel: List[str], ign: List[str], use_cache: bool):
-    """Load and check the workspace: exactly what load + kamctl.checks.run give (same findings, same
-    order), faster. With the cache, the check-result cache (kamctl.cache.CheckCache) serves every
-    account whose bytes, kam.yaml, git state, options and kamctl are unchanged: it is neither parsed,
-    validated nor checked again. The accounts left are checked in load_workspace's worker processes
-    when there are many (kamctl.checks.Checker)."""
-    from kamctl.cache import CheckCache, git_state
-    from kamctl.checks import Checker, CheckResult, check_each, policy_problems
-    from kamctl.findings import Finding, Severity, sort_key
-    from kamctl.workspace import (SETTINGS_FILE, WorkspaceError, account_files, content_digest, load_settings,
-                                  load_workspace, select_files)
-
-    root = workspace_root(ctx)
-    try:
-        files = select_files(root, ids)
-    except WorkspaceError as exc:
-        fail(str(exc))
-    settings = load_settings(root)
-    settings_model, settings_path, settings_findings = settings
-    if any(f.severity.value == "error" for f in settings_findings):
-        print_findings(settings_findings)
-        fail(f"{settings_path} has problems; fix them first (see above)")
-    problems = policy_problems(settings_model)
-    if problems:
-        fail(f"{settings_path}: no rule matches {'; '.join(problems)}; `kamctl rules` lists the codes")
-
-    cc, kam, status = None, None, {}
-    if use_cache:
-        try:
-            kam = content_digest((root / SETTINGS_FILE).read_bytes())
-        except OSError:
-            kam = None
-    if kam is not None:
-        head, status = git_state(root)
-        cc = CheckCache(root, [kam, day.isoformat(), sel, ign, str(root.resolve()), head])
-    hits: dict = {}  # file -> (findings, completeness)
-    misses = list(files)
-    shown = _shown_names(root)
-    if cc is not None and cc.load():
-        misses = []
-        for f in files:
-            raw = _plain_read(f, root)
-            hit = cc.get(cc.key(f.stem, content_digest(raw), status.get(f.name, ""))) if raw is not None else None
-            if hit is None:
-                misses.append(f)
-                continue
-            rows, complete = hit
-            path = shown(f)
-            hits[f] = ([Finding(r, Severity(s), path, ln, c, m, f.stem) for r, s, ln, c, m in rows], complete)
-    checker = Checker(settings_model, day, root, sel, ign)
-    ws = load_workspace(root, files=misses, settings=settings, use_cache=use_cache, checker=checker)
-    by_file = {a.file: a for a in ws.accounts}
-    checked: dict = {}
-    for loaded, found, complete in check_each(ws, day, sel, ign, checker):
-        checked[loaded.file] = (found, complete)
-        if cc is not None and not loaded.findings and loaded.digest is not None:
-            cc.put(cc.key(loaded.id, loaded.digest, status.get(loaded.file.name, "")), found, complete)
-    findings = list(ws.findings)  # kam.yaml's, then the reading and schema findings, as run() has them
-    completeness: dict = {}
-    cases: dict = {}
-    for f in files:
-        if f in hits:
-            found, complete = hits[f]
-            account_id = f.stem
-            cases[account_id] = shown(f)
-        else:
-            loaded = by_file[f]
-            cases[loaded.id] = loaded.path
-            if f not in checked:
-                continue
-            found, complete = checked[f]
-            account_id = loaded.id
-        findings.extend(found)
-        completeness[account_id] = complete
-    findings.sort(key=sort_key)
-    if cc is not None:  # room for a few other dates and options besides this run's entries
-        cc.save(limit=4 * (len(files) if ids is None else len(account_files(root))) + 100)
-    return CheckResult(findings, completeness), cases, settings_path
-
-
-def _shown_names(root):
-    """file -> kamctl.workspace.display(file), for the files of accounts/, without a relpath per file."""
-    from pathlib import Path
-
-    from kamctl.workspace import ACCOUNTS_DIR, display
-
-    folder = Path(root) / ACCOUNTS_DIR
-    base = display(folder)  # relative to the current folder when inside it, else as given: so is each file
-    if base == ".":
-        return lambda f: f.name if f.parent == folder else display(f)
-    prefix = base + os.sep
-    return lambda f: prefix + f.name if f.parent == folder else display(f)
-
-
-def _plain_read(file, root):
-    """The bytes of an account file that is a plain regular file directly in the workspace's accounts/
-    folder (no link, within the size limit), else None: anything else takes the full read path
-    (kamctl.yamlio.read.read_bytes, with its refusals)."""
-    import stat
-
-    from kamctl.yamlio.read import MAX_BYTES
-
-    folder_ok = _plain_read.__dict__.get(str(root))
-    if folder_ok is None:
-        real_root = os.path.realpath(root)
-        real_folder = os.path.realpath(os.path.join(root, "accounts"))
-        folder_ok = os.path.commonpath([real_folder, real_root]) == real_root
-        _plain_read.__dict__[str(root)] = folder_ok
-    if not folder_ok or file.suffix != ".yaml":
-        return None
-    try:
-        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
-    except OSError:  # a link (O_NOFOLLOW), or unreadable
-        return None
-    try:
-        info = os.fstat(fd)
-        if not hasattr(os, "O_NOFOLLOW") and os.path.islink(file):
-            return None
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES:
-            return None
-        chunks, size = [], 0
-        while True:
-            chunk = os.read(fd, MAX_BYTES + 1 - size)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > MAX_BYTES:
-                return None
-        return b"".join(chunks)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
 
 
 def rules(
