@@ -9,7 +9,7 @@ from typing import List, Optional
 
 import typer
 
-from kamctl.cli.common import DATA_PROBLEM, fail, load, parse_date, print_findings, print_json, state, workspace_root
+from kamctl.cli.common import DATA_PROBLEM, Output, fail, load, parse_date, print_findings, print_json, state, workspace_root
 
 
 class CheckFormat(str, Enum):
@@ -24,12 +24,6 @@ class Level(str, Enum):
     error = "error"
     warning = "warning"
     info = "info"
-
-
-class ReportFormat(str, Enum):
-    table = "table"
-    json = "json"
-    markdown = "markdown"
 
 
 def _colour() -> bool:
@@ -115,7 +109,7 @@ def report(
     ctx: typer.Context,
     ids: Optional[List[str]] = typer.Argument(None, metavar="ID", help="Accounts (default: all)."),
     as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE", help="Date of the measures, YYYY-MM-DD (default: today)."),
-    fmt: ReportFormat = typer.Option(ReportFormat.table, "--format", help="table, json or markdown."),
+    fmt: Output = typer.Option(Output.table, "--format", help="table, json or markdown."),
 ) -> None:
     """KAM performance measures per account and for the portfolio: opportunities, sales, relationships, satisfaction, alerts.
 
@@ -126,14 +120,14 @@ def report(
     day = parse_date(as_of)
     ws = load(ctx, ids or None)
     data = build(ws, day)
-    if fmt is ReportFormat.json:
+    if fmt is Output.json:
         print_json(data)
         return
     rows = [_row(r["account"], r) for r in data["accounts"]]
     rows.append(_row("portfolio", data["portfolio"], portfolio=True))
     headers = ["account", "identified", "qualified", "pursued", "target", "achieved", "forecast",
                "attain %", "covered", "strength", "satisfaction", "trend", "alerts"]
-    if fmt is ReportFormat.markdown:
+    if fmt is Output.markdown:
         typer.echo(f"## KAM performance measures ({data['as_of']})\n")
         from kamctl.markdown import md_table
 

@@ -14,6 +14,21 @@ import typer
 OK, DATA_PROBLEM, USAGE = 0, 1, 2
 
 
+class Output(str, Enum):
+    """--format of the read-only reports (portfolio, pipeline, report, history, diff)."""
+
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+class TableOrJson(str, Enum):
+    """--format of the listings that have no Markdown form (level, owners)."""
+
+    table = "table"
+    json = "json"
+
+
 class State:
     """Options given before the command (`kamctl -w DIR ...`)."""
 

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Any, Optional
 
 import typer
 
-from kamctl.cli.common import console, fail, print_json, state, workspace_root
-
-
-class Format(str, Enum):
-    table = "table"
-    json = "json"
-    markdown = "markdown"
+from kamctl.cli.common import Output, console, fail, print_json, state, workspace_root
 
 
 def _num(value: float | None) -> str:
@@ -73,7 +66,7 @@ def history(
     account_id: str = typer.Argument(..., metavar="ID", help="The account id (its file name without .yaml)."),
     since: Optional[str] = typer.Option(None, "--since", metavar="DATE|REV",
                                         help="Only commits on or after a date (YYYY-MM-DD), or after a revision."),
-    fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
+    fmt: Output = typer.Option(Output.table, "--format", "-f", help="Output format."),
 ) -> None:
     """Show how an account changed, commit by commit (renames followed): scores, quadrant, level,
     open pipeline, satisfaction and the changes in words. Needs the workspace in git; reads git
@@ -90,10 +83,10 @@ def history(
     except WorkspaceError as exc:
         fail(str(exc))
     rows = result["rows"]
-    if fmt is Format.json:
+    if fmt is Output.json:
         print_json(result)
         return
-    if fmt is Format.markdown:
+    if fmt is Output.markdown:
         _markdown(ctx, "history.md.j2", {**result, "chart": _chart(rows)})
         return
     if not rows:
@@ -123,7 +116,7 @@ def diff(
                                           help="From: a revision or YYYY-MM-DD (default: the last tag, else the "
                                                "last commit 90 or more days ago)."),
     rev_b: Optional[str] = typer.Argument(None, metavar="REV_B", help="To: a revision or date (default: the working tree)."),
-    fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
+    fmt: Output = typer.Option(Output.table, "--format", "-f", help="Output format."),
     threshold: float = typer.Option(0.5, "--threshold", min=0.0,
                                     help="Report score changes of at least this much (0-10 scale)."),
 ) -> None:
@@ -148,10 +141,10 @@ def diff(
                        "(those accounts are compared as invalid):", err=True)
             for f in result["problems"][side][:20]:
                 typer.echo(f"  {f['file']}:{f['line']}:{f['column']}: {f['rule']} {f['message']}", err=True)
-    if fmt is Format.json:
+    if fmt is Output.json:
         print_json(result)
         return
-    if fmt is Format.markdown:
+    if fmt is Output.markdown:
         _markdown(ctx, "diff.md.j2", result)
         return
     typer.echo(f"{_rev(result['from'])} -> {_rev(result['to'])}")

@@ -6,7 +6,7 @@ from typing import Any, Optional
 
 import typer
 
-from kamctl.cli.common import DATA_PROBLEM, fail, invalid_note, load, parse_date, print_findings, print_json, workspace_root
+from kamctl.cli.common import DATA_PROBLEM, Output, fail, invalid_note, load, parse_date, print_findings, print_json, workspace_root
 
 opp_app = typer.Typer(
     name="opp",
@@ -288,7 +288,7 @@ def list_(
 def pipeline_command(
     ctx: typer.Context,
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Date the pipeline is seen at (default: today)."),
-    fmt: str = typer.Option("table", "--format", help="table, json or markdown."),
+    fmt: Output = typer.Option(Output.table, "--format", help="Output format."),
     at: Optional[str] = typer.Option(None, "--at", help="The workspace at a git revision or date."),
 ) -> None:
     """The portfolio pipeline: stages, funnel, forecast by quarter and stale opportunities.
@@ -303,8 +303,6 @@ def pipeline_command(
     """
     from kamctl.pipeline import portfolio_pipeline
 
-    if fmt not in ("table", "json", "markdown"):
-        fail(f"--format {fmt!r}: choose table, json or markdown")
     day = parse_date(as_of)
     ws = load(ctx, at=at)
     data = portfolio_pipeline(_valid(ws), ws.settings, day)

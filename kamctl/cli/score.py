@@ -7,7 +7,7 @@ from typing import Any, List, Optional
 
 import typer
 
-from kamctl.cli.common import console, invalid_note, load, print_json
+from kamctl.cli.common import Output, TableOrJson, console, invalid_note, load, print_json
 
 AT_HELP = "the workspace as it was at a git revision or date"
 IDS_HELP = "Account ids (default: every account)."
@@ -18,17 +18,6 @@ class ScoreFormat(str, Enum):
     json = "json"
     csv = "csv"
     markdown = "markdown"
-
-
-class PortfolioFormat(str, Enum):
-    table = "table"
-    json = "json"
-    markdown = "markdown"
-
-
-class TableFormat(str, Enum):
-    table = "table"
-    json = "json"
 
 
 def _summaries(ws: Any) -> list:
@@ -250,7 +239,7 @@ def _score_markdown(summaries: list, explain: bool) -> None:
 
 def portfolio(
     ctx: typer.Context,
-    fmt: PortfolioFormat = typer.Option(PortfolioFormat.table, "--format", "-f", help="Output format."),
+    fmt: Output = typer.Option(Output.table, "--format", "-f", help="Output format."),
     at: Optional[str] = typer.Option(None, "--at", metavar="REV|DATE", help=AT_HELP),
 ) -> None:
     """The Key Account Model: accounts placed by attractiveness and relative strength, with strategies.
@@ -264,9 +253,9 @@ def portfolio(
 
     ws = load(ctx, at=at)
     summaries = _summaries(ws)
-    if fmt is PortfolioFormat.json:
+    if fmt is Output.json:
         print_json(pf.rows(summaries, ws.settings))
-    elif fmt is PortfolioFormat.markdown:
+    elif fmt is Output.markdown:
         typer.echo(pf.markdown(summaries, ws.settings), nl=False)
     elif not summaries:
         _no_accounts(ws)
@@ -351,7 +340,7 @@ def _level_record(s: Any) -> dict:
 def level(
     ctx: typer.Context,
     ids: Optional[List[str]] = typer.Argument(None, metavar="[ID]...", help=IDS_HELP),
-    fmt: TableFormat = typer.Option(TableFormat.table, "--format", "-f", help="Output format."),
+    fmt: TableOrJson = typer.Option(TableOrJson.table, "--format", "-f", help="Output format."),
 ) -> None:
     """The relationship level the customer perceives, and the next step up.
 
@@ -362,7 +351,7 @@ def level(
     """
     ws = load(ctx, ids)
     summaries = _summaries(ws)
-    if fmt is TableFormat.json:
+    if fmt is TableOrJson.json:
         print_json([_level_record(s) for s in summaries])
     elif not summaries:
         _no_accounts(ws)
@@ -413,7 +402,7 @@ def _owner_record(loaded: Any, ready: bool) -> dict:
 
 def owners(
     ctx: typer.Context,
-    fmt: TableFormat = typer.Option(TableFormat.table, "--format", "-f", help="Output format."),
+    fmt: TableOrJson = typer.Option(TableOrJson.table, "--format", "-f", help="Output format."),
 ) -> None:
     """Accounts by owner and role: hunted, farmed, and those ready to hand from hunter to farmer.
 
@@ -426,7 +415,7 @@ def owners(
     ws = load(ctx)
     records = [_owner_record(a, ready_to_farm(a.account)) for a in ws.valid_accounts()]
     records.sort(key=lambda r: (r["owner"] is None, (r["owner"] or "").casefold(), r["role"] or "", r["id"]))
-    if fmt is TableFormat.json:
+    if fmt is TableOrJson.json:
         print_json(records)
     elif not records:
         _no_accounts(ws)
