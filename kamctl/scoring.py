@@ -7,7 +7,7 @@ mean over the factors present and the account is marked partial.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -190,7 +190,6 @@ class Summary:
     score: AccountScore
     level: LevelResult
     ready_to_farm: bool
-    extra: dict = field(default_factory=dict)
     revenue: Any = None  # kamctl.model.account.Revenue | None, for the portfolio
 
 

@@ -26,17 +26,17 @@ class SettingsProblem(WorkspaceError):
 
 def check_workspace(root: Path, ids: list[str] | None, day: dt.date, sel: list[str], ign: list[str],
                     use_cache: bool = True) -> tuple[Any, dict[str, str], str]:
-    """Load and check the workspace: exactly what load + kamctl.checks.run give (same findings, same
-    order), faster. Returns (CheckResult, {account id: shown path}, kam.yaml's shown path); raises
-    WorkspaceError for unknown ids and SettingsProblem when kam.yaml is invalid. With the cache, the check-result cache (kamctl.cache.CheckCache) serves every
-    account whose bytes, kam.yaml, git state, options and kamctl are unchanged: it is neither parsed,
-    validated nor checked again. The accounts left are checked in load_workspace's worker processes
-    when there are many (kamctl.checks.Checker)."""
+    """Exactly what load_workspace + kamctl.checks.run give (same findings, same order), faster.
+
+    Returns (CheckResult, {account id: shown path}, kam.yaml's shown path); raises WorkspaceError
+    for unknown ids and SettingsProblem when kam.yaml is invalid or names unknown rules.
+    """
     from kamctl.cache import CheckCache, git_state
     from kamctl.checks import Checker, CheckResult, check_each, policy_problems
     from kamctl.findings import Finding, Severity, sort_key
     from kamctl.workspace import (SETTINGS_FILE, account_files, content_digest, load_settings, load_workspace,
                                   select_files)
+    from kamctl.yamlio.read import read_bytes
 
     files = select_files(root, ids)
     settings = load_settings(root)
@@ -62,7 +62,7 @@ def check_workspace(root: Path, ids: list[str] | None, day: dt.date, sel: list[s
     if cc is not None and cc.load():
         misses = []
         for f in files:
-            raw = _plain_read(f, root)
+            raw = read_bytes(f, "", root)[0]
             hit = cc.get(cc.key(f.stem, content_digest(raw), status.get(f.name, ""))) if raw is not None else None
             if hit is None:
                 misses.append(f)
@@ -113,45 +113,3 @@ def _shown_names(root: Path) -> Any:
         return lambda f: f.name if f.parent == folder else display(f)
     prefix = base + os.sep
     return lambda f: prefix + f.name if f.parent == folder else display(f)
-
-
-def _plain_read(file: Path, root: Path) -> bytes | None:
-    """The bytes of an account file that is a plain regular file directly in the workspace's accounts/
-    folder (no link, within the size limit), else None: anything else takes the full read path
-    (kamctl.yamlio.read.read_bytes, with its refusals)."""
-    import stat
-
-    from kamctl.yamlio.read import MAX_BYTES
-
-    folder_ok = _plain_read.__dict__.get(str(root))
-    if folder_ok is None:
-        real_root = os.path.realpath(root)
-        real_folder = os.path.realpath(os.path.join(root, "accounts"))
-        folder_ok = os.path.commonpath([real_folder, real_root]) == real_root
-        _plain_read.__dict__[str(root)] = folder_ok
-    if not folder_ok or file.suffix != ".yaml":
-        return None
-    try:
-        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
-    except OSError:  # a link (O_NOFOLLOW), or unreadable
-        return None
-    try:
-        info = os.fstat(fd)
-        if not hasattr(os, "O_NOFOLLOW") and os.path.islink(file):
-            return None
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES:
-            return None
-        chunks, size = [], 0
-        while True:
-            chunk = os.read(fd, MAX_BYTES + 1 - size)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > MAX_BYTES:
-                return None
-        return b"".join(chunks)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -133,7 +132,3 @@ def parse_date(value: str | None, option: str = "--as-of") -> Any:
         return dt.date.fromisoformat(value)
     except ValueError:
         fail(f"{option} {value!r} is not a date; write YYYY-MM-DD")
-
-
-def env_flag(name: str) -> bool:
-    return os.environ.get(name, "").lower() in ("1", "true", "yes")

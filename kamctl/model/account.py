@@ -8,7 +8,6 @@ Attractiveness and RelativeStrength; the stage list is the Stage enum.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from enum import Enum
 from typing import Annotated, Any, Literal
 
@@ -40,7 +39,6 @@ def _defaulted(cls: type[BaseModel]) -> frozenset[str]:
     return cached
 
 
-Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
 Money = Annotated[float, Strict(), Field(ge=0, allow_inf_nan=False)]
 Text = str
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. EUR")]
@@ -446,7 +444,3 @@ class Account(Model):
 
     def opportunity(self, opp_id: str) -> Opportunity | None:
         return next((o for o in self.opportunities if o.id == opp_id), None)
-
-
-def is_finite(x: float | None) -> bool:
-    return x is not None and math.isfinite(x)

@@ -13,6 +13,7 @@ Nothing here raises for bad input: every problem becomes a Finding.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import os
 import re
 import stat
@@ -611,8 +612,47 @@ def parse_bytes(raw: bytes, display: str, parser: str = "auto") -> Document:
     return parse_text(text, display, parser)
 
 
+@functools.lru_cache(maxsize=256)
+def _folder_inside(folder: str, root: str) -> bool:
+    """Whether folder, links resolved, lies inside root (asked once per folder, not per file)."""
+    real_root = os.path.realpath(root)
+    return os.path.commonpath([os.path.realpath(folder), real_root]) == real_root
+
+
+def _read_plain(file: str | os.PathLike, root: str | os.PathLike | None) -> bytes | None:
+    """The common case in one open: a regular file, not a link, in a folder inside root, within
+    MAX_BYTES. None for anything else, which read_bytes then examines and refuses with a reason."""
+    if root is not None and not _folder_inside(os.path.dirname(os.path.abspath(file)), os.fspath(root)):
+        return None
+    try:
+        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError:  # a link (O_NOFOLLOW), missing or unreadable
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES or (
+                not hasattr(os, "O_NOFOLLOW") and os.path.islink(file)):
+            return None
+        chunks, size = [], 0
+        while chunk := os.read(fd, MAX_BYTES + 1 - size):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_BYTES:
+                return None
+        return b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
 def read_bytes(file: str | os.PathLike, display: str, root: str | os.PathLike | None = None
                ) -> tuple[bytes | None, list[Finding]]:
+    """A file's bytes, or None and the finding that says why kamctl refuses it."""
+    raw = _read_plain(file, root)
+    if raw is not None:
+        return raw, []
+
     def refuse(code: str, message: str) -> tuple[None, list[Finding]]:
         return None, [Finding(code, Severity.error, display, 1, 1, message)]
 
