@@ -260,10 +260,6 @@ def test_report_table_and_markdown(kamctl, workspace):
 
 # --- the examples ------------------------------------------------------------------------------------
 
-needs_examples = pytest.mark.skipif(not (EXAMPLES / "kam.yaml").is_file(), reason="examples/ not present")
-
-
-@needs_examples
 def test_examples_pass_with_warnings(kamctl):
     r = kamctl("check", "--as-of", "2026-12-31", "--format", "json", ws=EXAMPLES)
     assert r.exit_code == 0, r
@@ -275,12 +271,10 @@ def test_examples_pass_with_warnings(kamctl):
     assert expected <= {f["rule"] for f in data["findings"]}
 
 
-@needs_examples
 def test_examples_fail_on_warning(kamctl):
     assert kamctl("check", "--as-of", "2026-12-31", "--fail-on", "warning", ws=EXAMPLES).exit_code == 1
 
 
-@needs_examples
 def test_examples_report(kamctl):
     r = kamctl("report", "--as-of", "2026-12-31", "--format", "json", ws=EXAMPLES)
     assert r.exit_code == 0 and json.loads(r.stdout)["portfolio"]["accounts"] >= 1

@@ -173,7 +173,6 @@ def test_portfolio_markdown_has_a_quadrant_chart_at_strength_and_attractiveness(
     assert table.index("Complete Co") < table.index("Rounding Co")
 
 
-@pytest.mark.skipif(not (EXAMPLES / "kam.yaml").is_file(), reason="examples/ not written yet")
 def test_examples_portfolio_markdown_covers_all_four_quadrants(kamctl):
     quadrants = assert_points_match_scores(kamctl, EXAMPLES)
     assert quadrants == {"strategic", "star", "status", "streamline"}

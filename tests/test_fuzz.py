@@ -93,15 +93,13 @@ def _changes(before: str, after: str) -> list[tuple]:
     return [op for op in difflib.SequenceMatcher(None, b, a, autojunk=False).get_opcodes() if op[0] != "equal"]
 
 
-edits_module = pytest.importorskip("kamctl.edits") if importlib.util.find_spec("kamctl.edits") else None
+from kamctl import edits as edits_module  # noqa: E402
 
 
 @needs_c
 @FUZZ
 @given(seeds, st.integers(min_value=0, max_value=5), st.sampled_from(["advance", "decide", "add"]))
 def test_generated_edits_change_only_the_edited_opportunity(tmp_path_factory, seed, pick, kind):
-    if edits_module is None:
-        pytest.skip("kamctl.edits is not there")
     from kamctl import pipeline
 
     rng = random.Random(seed)
@@ -198,7 +196,6 @@ def mutate(raw: bytes, ops) -> bytes:
     return bytes(data)
 
 
-@pytest.mark.skipif(not SOURCES, reason="no example files")
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                    HealthCheck.function_scoped_fixture])
 @given(st.sampled_from(SOURCES) if SOURCES else st.nothing(), st.lists(mutation, min_size=1, max_size=6))
@@ -216,8 +213,7 @@ def test_byte_mutations_never_raise(tmp_path_factory, source, ops):
 
 @pytest.mark.slow
 def test_cli_validate_on_mutated_files_never_tracebacks(tmp_path):
-    if not SOURCES:
-        pytest.skip("no example files")
+    assert SOURCES, "examples/ has no account files"
     rng = random.Random(20261127)
     (tmp_path / "kam.yaml").write_text("")
     (tmp_path / "accounts").mkdir()

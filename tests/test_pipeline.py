@@ -206,7 +206,6 @@ def test_opp_list_filters_and_formats(workspace, kamctl):
     assert kamctl("opp", "list", "--account", "nobody", ws=ws).exit_code == 2
 
 
-@pytest.mark.skipif(not (EXAMPLES / "accounts").is_dir(), reason="examples/ not written yet")
 def test_examples_pipeline_json_matches_the_files(kamctl):
     result = kamctl("pipeline", "--as-of", "2026-12-31", "--format", "json", ws=EXAMPLES)
     assert result.exit_code == 0, result
