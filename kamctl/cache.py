@@ -26,6 +26,12 @@ Only files that loaded without findings are stored: files with problems are re-r
 a read-only command on hostile input never writes. The folder is created on first store, with
 its own .gitignore (`*`) so it never shows in `git status`. Writes are best effort (no fsync: a
 cache is disposable): a read-only or full disk just means no cache.
+
+The folder is as untrusted as the rest of the workspace (it may be committed): it is used only
+when .kamctl-cache/ and .kamctl-cache/accounts/ are real folders (no symlink anywhere, else no
+cache at all); every file in it is opened through kamctl.fsafe (no link followed, regular files
+only, a size limit while reading) and written under an unpredictable name created exclusively,
+then renamed; an existing .gitignore, whatever it is, is left alone.
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ import json
 import os
 from pathlib import Path
 from typing import Any
+
+from kamctl import fsafe
 
 CACHE_DIR = ".kamctl-cache"
 FORMAT = "kamctl-cache-2"
@@ -101,6 +109,9 @@ def _mac(body: bytes, secret: bytes) -> str:
 
 
 MAX_PACKS = 16  # more pack files than this: the next write merges what the run used into one
+MAX_PACK_BYTES = 256 * 1024 * 1024  # a bigger pack is not ours (10,000 accounts make about 100 MB)
+MAX_CHECK_BYTES = 64 * 1024 * 1024  # check.json: findings of 10,000 accounts are a few MB
+ACCOUNTS_SUBDIR = "accounts"
 
 
 class Cache:
@@ -115,12 +126,12 @@ class Cache:
     """
 
     def __init__(self, root: Path) -> None:
-        self.dir = Path(root) / CACHE_DIR
-        self.entries = self.dir / "accounts"
-        self._ready = False
+        self.root = Path(root)
+        self.dir = self.root / CACHE_DIR
+        self.entries = self.dir / ACCOUNTS_SUBDIR
         self._secret = _secret(create=False)
         self._index: dict[str, list[tuple[bytes, int, int, str]]] | None = None
-        self._packs: list[Path] = []
+        self._packs: list[str] = []  # names of the pack files read, in .kamctl-cache/accounts/
         self.pending: dict[str, tuple[bytes, bytes]] = {}  # key -> (account JSON, positions), for flush()
         self._used: dict[str, tuple[bytes, bytes]] = {}  # entries served this run (kept when packs are merged)
         self._atexit = False
@@ -147,17 +158,22 @@ class Cache:
         if self._secret is None:
             return self._index
         try:
-            names = sorted(e.path for e in os.scandir(self.entries) if e.name.endswith(PACK_SUFFIX))
-        except OSError:
+            fd = fsafe.open_dir(self.root, os.path.join(CACHE_DIR, ACCOUNTS_SUBDIR), follow=False)
+        except OSError:  # none yet, or a link or a file where the folder should be: no cache
             return self._index
-        for name in names:
-            try:
-                with open(name, "rb") as fh:
-                    blob = fh.read()
-            except OSError:
-                continue
-            self._packs.append(Path(name))
-            _read_pack(blob, self._index)
+        try:
+            names = sorted(n for n in os.listdir(fd) if n.endswith(PACK_SUFFIX) and not n.startswith("."))
+            for name in names:
+                try:
+                    blob = fsafe.read_at(fd, name, MAX_PACK_BYTES)
+                except OSError:  # a link, FIFO, device, folder, huge or unreadable file: not a pack
+                    continue
+                self._packs.append(name)
+                _read_pack(blob, self._index)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
         return self._index
 
     def get(self, key: str) -> tuple[bytes, bytes] | None:
@@ -200,42 +216,52 @@ class Cache:
             self._secret = _secret(create=True)
             if self._secret is None:
                 return
+        fd = None
         try:
-            self._prepare()
+            fd = self._prepare()
             merge = len(self._packs) >= MAX_PACKS
             records = {**self._used, **pending} if merge else pending
-            name = os.urandom(8).hex()
-            tmp = self.entries / f".{name}.{os.getpid()}.tmp"
-            with open(tmp, "wb", buffering=1 << 20) as fh:
+            secret = self._secret
+
+            def chunks() -> Any:
                 for key, (account, positions) in records.items():
-                    fh.write(pack_record(key, (account, positions), self._secret))
-                    fh.write(account)
-                    fh.write(b"\n")
-                    fh.write(positions)
-            os.replace(tmp, self.entries / f"{name}{PACK_SUFFIX}")
+                    yield pack_record(key, (account, positions), secret)
+                    yield account
+                    yield b"\n"
+                    yield positions
+
+            fsafe.write_file(fd, f"{os.urandom(8).hex()}{PACK_SUFFIX}", chunks())
             if merge:
                 for old in self._packs:
                     try:
-                        old.unlink()
+                        os.unlink(old, dir_fd=fd)
                     except OSError:
                         pass
                 self._packs = []
         except (OSError, ValueError, TypeError):
             pass
+        finally:
+            if fd is not None:
+                os.close(fd)
 
-    def _prepare(self) -> None:
-        if self._ready:
-            return
-        self.entries.mkdir(parents=True, exist_ok=True)
-        self._prepare_dir()
-        self._ready = True
+    def _prepare(self) -> int:
+        """A descriptor of .kamctl-cache/accounts/ (created when missing; OSError when it is not a real folder)."""
+        os.close(self._prepare_dir())
+        return fsafe.open_dir(self.root, os.path.join(CACHE_DIR, ACCOUNTS_SUBDIR), create=True, follow=False)
 
-    def _prepare_dir(self) -> None:
-        """The cache folder with its .gitignore (`*`)."""
-        self.dir.mkdir(parents=True, exist_ok=True)
-        ignore = self.dir / ".gitignore"
-        if not ignore.is_file():
-            ignore.write_text("# created by kamctl: the cache never belongs in git\n*\n", encoding="utf-8")
+    def _prepare_dir(self) -> int:
+        """A descriptor of the cache folder, created with its .gitignore (`*`) when missing."""
+        fd = fsafe.open_dir(self.root, CACHE_DIR, create=True, follow=False)
+        try:
+            if not fsafe.exists_at(fd, ".gitignore"):
+                fsafe.write_file(fd, ".gitignore", b"# created by kamctl: the cache never belongs in git\n*\n",
+                                 replace=False)
+        except FileExistsError:
+            pass
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
 
 
 PACK_SUFFIX = ".pack"
@@ -377,8 +403,11 @@ class CheckCache:
         if self._secret is None:
             return False
         try:
-            with open(self.file, "rb") as fh:
-                blob = fh.read()
+            fd = fsafe.open_dir(self.root, CACHE_DIR, follow=False)
+            try:
+                blob = fsafe.read_at(fd, CHECK_FILE, MAX_CHECK_BYTES)
+            finally:
+                os.close(fd)
             head, body = blob.split(b"\n", 1)
             meta = json.loads(head)
             if not (isinstance(meta, dict) and meta.get("format") == CHECK_FORMAT
@@ -428,11 +457,11 @@ class CheckCache:
                     return
             body = json.dumps(entries, separators=(",", ":"), ensure_ascii=False).encode()
             head = json.dumps({"format": CHECK_FORMAT, "mac": _check_mac(body, self._secret)}).encode()
-            Cache(self.root)._prepare_dir()
-            tmp = self.file.with_name(f".{CHECK_FILE}.{os.getpid()}.tmp")
-            with open(tmp, "wb") as fh:
-                fh.write(head + b"\n" + body)
-            os.replace(tmp, self.file)
+            fd = Cache(self.root)._prepare_dir()
+            try:
+                fsafe.write_file(fd, CHECK_FILE, head + b"\n" + body)
+            finally:
+                os.close(fd)
         except (OSError, ValueError, TypeError):
             pass
 

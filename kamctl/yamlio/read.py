@@ -13,14 +13,13 @@ Nothing here raises for bad input: every problem becomes a Finding.
 from __future__ import annotations
 
 import datetime as _dt
-import functools
 import os
 import re
-import stat
 from dataclasses import dataclass, field
 from collections.abc import Mapping
 from typing import Any, Iterable, Iterator
 
+from kamctl import fsafe
 from kamctl.findings import Finding, Severity
 
 Path_ = tuple  # a location: keys and indices from the document root, e.g. ("opportunities", 0, "stage")
@@ -612,68 +611,36 @@ def parse_bytes(raw: bytes, display: str, parser: str = "auto") -> Document:
     return parse_text(text, display, parser)
 
 
-@functools.lru_cache(maxsize=256)
-def _folder_inside(folder: str, root: str) -> bool:
-    """Whether folder, links resolved, lies inside root (asked once per folder, not per file)."""
-    real_root = os.path.realpath(root)
-    return os.path.commonpath([os.path.realpath(folder), real_root]) == real_root
-
-
-def _read_plain(file: str | os.PathLike, root: str | os.PathLike | None) -> bytes | None:
-    """The common case in one open: a regular file, not a link, in a folder inside root, within
-    MAX_BYTES. None for anything else, which read_bytes then examines and refuses with a reason."""
-    if root is not None and not _folder_inside(os.path.dirname(os.path.abspath(file)), os.fspath(root)):
-        return None
-    try:
-        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
-    except OSError:  # a link (O_NOFOLLOW), missing or unreadable
-        return None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES or (
-                not hasattr(os, "O_NOFOLLOW") and os.path.islink(file)):
-            return None
-        chunks, size = [], 0
-        while chunk := os.read(fd, MAX_BYTES + 1 - size):
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > MAX_BYTES:
-                return None
-        return b"".join(chunks)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-
-
 def read_bytes(file: str | os.PathLike, display: str, root: str | os.PathLike | None = None
                ) -> tuple[bytes | None, list[Finding]]:
-    """A file's bytes, or None and the finding that says why kamctl refuses it."""
-    raw = _read_plain(file, root)
-    if raw is not None:
-        return raw, []
+    """A file's bytes through kamctl.fsafe (regular file, no link out of root, MAX_BYTES while
+    reading, one open: race-free), or None and the finding that says why kamctl refuses it.
+    root None: the file's own folder is the limit."""
+    if root is None:
+        root = os.path.dirname(os.path.abspath(file))
 
     def refuse(code: str, message: str) -> tuple[None, list[Finding]]:
         return None, [Finding(code, Severity.error, display, 1, 1, message)]
 
     try:
-        if root is not None:
-            real = os.path.realpath(file)
-            base = os.path.realpath(root)
-            if os.path.commonpath([real, base]) != base:
-                return refuse("KAM008", "this file is a link to a place outside the workspace; kamctl does not follow it")
-        info = os.stat(file)
-        if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
-            return refuse("KAM008", "this is not a regular file (a folder, pipe or device); replace it with a file")
-        size = info.st_size
-        if size > MAX_BYTES:
-            return refuse("KAM004", f"file is {size:,} bytes; the limit is {MAX_BYTES:,}")
-        with open(file, "rb") as fh:
-            raw = fh.read(MAX_BYTES + 1)
-    except IsADirectoryError:
-        return refuse("KAM008", "this is a folder, not a file")
+        return fsafe.read_bytes(root, _inside(file, root), MAX_BYTES), []
+    except fsafe.Outside:
+        return refuse("KAM008", "this file is a link to a place outside the workspace; kamctl does not follow it")
+    except fsafe.NotRegular:  # a FIFO or device would block or never end
+        return refuse("KAM008", "this is not a regular file (a folder, pipe or device); replace it with a file")
+    except fsafe.TooLarge as exc:
+        if exc.size is not None:
+            return refuse("KAM004", f"file is {exc.size:,} bytes; the limit is {MAX_BYTES:,}")
+        return refuse("KAM004", f"file is larger than the limit of {MAX_BYTES:,} bytes")
     except OSError as exc:
         return refuse("KAM008", f"cannot read the file: {exc.strerror or exc}")
-    if len(raw) > MAX_BYTES:
-        return refuse("KAM004", f"file is larger than the limit of {MAX_BYTES:,} bytes")
-    return raw, []
+
+
+def _inside(file: str | os.PathLike, root: str | os.PathLike) -> str:
+    """file's path below root: by text, else through the real path of its folder (a workspace named
+    through a link); only a name to walk - fsafe checks every step of it again."""
+    try:
+        return fsafe.relative(root, file)
+    except fsafe.Outside:
+        folder, name = os.path.split(os.path.abspath(file))
+        return fsafe.relative(os.path.realpath(root), os.path.join(os.path.realpath(folder), name))
