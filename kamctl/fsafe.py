@@ -226,11 +226,12 @@ def exists_at(dir_fd: int, name: str) -> bool:
 
 
 def write_file(dir_fd: int, name: str, data: bytes | Iterable[bytes], replace: bool = True,
-               mode: int = 0o666) -> None:
+               mode: int = 0o666, keep_mode: int | None = None, durable: bool = False) -> None:
     """Write name in the open folder atomically: an unpredictable temporary name created exclusively
     (never through a link), then renamed over name (replace) or linked to it only when name does not
     exist (replace=False: FileExistsError, nothing changed). data: bytes or chunks of them. The mode
-    is mode & ~umask (as any new file, not mkstemp's 0600)."""
+    is mode & ~umask (as any new file, not mkstemp's 0600), or exactly keep_mode (an existing file's).
+    durable: fsync the file and the folder (files people wrote; a cache is disposable)."""
     if os.sep in name or name in ("", ".", ".."):
         raise Outside(f"{name} is not a plain file name")
     tmp = f".{name}.{secrets.token_hex(8)}.tmp"
@@ -239,11 +240,18 @@ def write_file(dir_fd: int, name: str, data: bytes | Iterable[bytes], replace: b
         with os.fdopen(fd, "wb", buffering=1 << 20) as fh:
             for chunk in (data,) if isinstance(data, (bytes, bytearray, memoryview)) else data:
                 fh.write(chunk)
+            if keep_mode is not None:
+                os.fchmod(fh.fileno(), keep_mode & 0o7777)
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         if replace:
             os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
         else:
             os.link(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd, follow_symlinks=False)
             os.unlink(tmp, dir_fd=dir_fd)
+        if durable:
+            os.fsync(dir_fd)
     except BaseException:
         try:
             os.unlink(tmp, dir_fd=dir_fd)

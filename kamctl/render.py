@@ -12,10 +12,12 @@ prints, exits or writes files.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import traceback
 from pathlib import Path
 from typing import Any
 
+from kamctl import fsafe
 from kamctl.markdown import (_plain, md_cell, md_inline, md_text, mermaid_label, money, number, percent, score,
                              totals, words)
 
@@ -44,15 +46,13 @@ def builtin_templates() -> Path:
 
 def environment(root: Path | None) -> Any:
     """A sandboxed Jinja environment: the workspace's templates/ first, then the built-in ones."""
-    from jinja2 import FileSystemLoader, StrictUndefined
+    from jinja2 import ChoiceLoader, FileSystemLoader, FunctionLoader, StrictUndefined
     from jinja2.sandbox import SandboxedEnvironment
 
-    paths = []
-    if root is not None and (Path(root) / WORKSPACE_TEMPLATES).is_dir():
-        paths.append(str(Path(root) / WORKSPACE_TEMPLATES))
-    paths.append(str(builtin_templates()))
+    loaders = [] if root is None else [FunctionLoader(_workspace_source(Path(root)))]
+    loaders.append(FileSystemLoader(str(builtin_templates()), encoding="utf-8"))
     env = SandboxedEnvironment(
-        loader=FileSystemLoader(paths, encoding="utf-8"),
+        loader=ChoiceLoader(loaders),
         undefined=StrictUndefined,
         autoescape=False,
         trim_blocks=True,
@@ -62,6 +62,32 @@ def environment(root: Path | None) -> Any:
     env.filters.update(num=_plain, md=md_text, inline=md_inline, cell=md_cell, mermaid=mermaid_label, words=words,
                        number=number, money=money, percent=percent, score=score, totals=totals)
     return env
+
+
+MAX_TEMPLATE_BYTES = 1024 * 1024  # a workspace template bigger than this is not a document template
+
+
+def _workspace_source(root: Path) -> Any:
+    """Jinja's source of a workspace template, read through kamctl.fsafe (a template is untrusted:
+    no link out of the workspace, no FIFO, size limit); None (not here) falls back to the built-ins."""
+    def load(name: str) -> tuple[str, str, Any] | None:
+        from jinja2 import TemplateError
+        from jinja2.loaders import split_template_path
+
+        rel = os.path.join(WORKSPACE_TEMPLATES, *split_template_path(name))
+        try:
+            raw = fsafe.read_bytes(root, rel, MAX_TEMPLATE_BYTES)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as exc:
+            raise TemplateError(f"cannot read {rel}: {exc if isinstance(exc, fsafe.UnsafePath) else exc.strerror}")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise TemplateError(f"{rel} is not UTF-8; re-save it as UTF-8") from None
+        return text, str(root / rel), lambda: True
+
+    return load
 
 
 def _shown(path: str | None) -> str:

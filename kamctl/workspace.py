@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
+from kamctl import fsafe
 from kamctl.findings import Finding, Severity
 
 SETTINGS_FILE = "kam.yaml"
@@ -250,9 +251,18 @@ def find_workspace(explicit: str | os.PathLike | None = None, start: Path | None
 def account_files(root: Path) -> list[Path]:
     """Every file in accounts/ that should be an account (hidden files and folders excepted)."""
     folder = root / ACCOUNTS_DIR
-    if not folder.is_dir():
+    try:
+        fd = fsafe.open_dir(root, ACCOUNTS_DIR)  # listed through the real folder: a link out is refused
+    except fsafe.Outside:
+        raise WorkspaceError(f"{display(folder)} is a link to a place outside the workspace; kamctl does not "
+                             "follow it: make accounts/ a real folder") from None
+    except OSError:  # missing, or not a folder
         return []
-    return sorted(p for p in folder.iterdir() if not p.name.startswith(".") and p.suffix in (".yaml", ".yml"))
+    try:
+        names = os.listdir(fd)
+    finally:
+        os.close(fd)
+    return sorted(folder / n for n in names if not n.startswith(".") and os.path.splitext(n)[1] in (".yaml", ".yml"))
 
 
 def load_settings(root: Path, parser: str = "auto", raw: bytes | None = None,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
+from kamctl import fsafe
 from kamctl.cli.common import DATA_PROBLEM, fail, print_findings, state, workspace_root
 
 
@@ -19,7 +22,6 @@ def init(
     """
     from kamctl import scaffold
     from kamctl.model.schema import generate
-    from kamctl.yamlio.write import atomic_write
 
     targets = [directory / "kam.yaml", directory / "accounts" / "northwind-foods.yaml"]
     existing = [str(p) for p in targets if p.exists()]
@@ -27,15 +29,16 @@ def init(
         fail(f"{', '.join(existing)} already exists; kamctl init never overwrites. "
              "Choose an empty folder, or use `kamctl new ID --name NAME` to add an account.")
     try:
-        (directory / "accounts").mkdir(parents=True, exist_ok=True)
-        (directory / "schemas").mkdir(exist_ok=True)
-        for name, text in generate().items():
-            if not (directory / "schemas" / name).exists():
-                atomic_write(directory / "schemas" / name, text.encode())
-        atomic_write(targets[0], scaffold.settings_text("schemas/kam.schema.json").encode())
-        atomic_write(targets[1], scaffold.sample_account_text("../schemas/account.schema.json").encode())
+        directory.mkdir(parents=True, exist_ok=True)
+        _create(directory, "accounts", {})
+        _create(directory, "schemas", generate(), missing_only=True)
+        _create(directory, "", {"kam.yaml": scaffold.settings_text("schemas/kam.schema.json")})
+        _create(directory, "accounts",
+                {"northwind-foods.yaml": scaffold.sample_account_text("../schemas/account.schema.json")})
+    except FileExistsError as exc:
+        fail(f"{exc.filename} already exists; kamctl init never overwrites.")
     except OSError as exc:
-        fail(f"cannot create a workspace in {directory}: {exc.strerror or exc}")
+        fail(f"cannot create a workspace in {directory}: {exc if isinstance(exc, fsafe.UnsafePath) else exc.strerror}")
     typer.echo(f"Created workspace {directory}: kam.yaml, accounts/northwind-foods.yaml, schemas/.")
     typer.echo("Next: kamctl new ID --name NAME   (then: kamctl validate)")
 
@@ -51,7 +54,6 @@ def new(
     """
     from kamctl import scaffold
     from kamctl.workspace import ACCOUNTS_DIR, ID_RE
-    from kamctl.yamlio.write import atomic_write
 
     if not ID_RE.match(account_id):
         fail(f"'{account_id}' is not a valid account id: use lowercase letters, digits and dashes, "
@@ -65,10 +67,11 @@ def new(
         fail(f"account '{account_id}' already exists ({target}); pick another id or edit that file")
     ref = scaffold.schema_ref(folder, root, "account.schema.json")
     try:
-        folder.mkdir(exist_ok=True)
-        atomic_write(target, scaffold.account_text(account_id, name, ref).encode())
+        _create(root, ACCOUNTS_DIR, {target.name: scaffold.account_text(account_id, name, ref)})
+    except FileExistsError:
+        fail(f"account '{account_id}' already exists ({target}); pick another id or edit that file")
     except OSError as exc:
-        fail(f"cannot create {target}: {exc.strerror or exc}")
+        fail(f"cannot create {target}: {exc if isinstance(exc, fsafe.UnsafePath) else exc.strerror}")
     typer.echo(f"Created {target}")
 
 
@@ -107,6 +110,30 @@ def validate(
                    f"file{'s' * (files_with != 1)}", err=True)
         raise typer.Exit(DATA_PROBLEM)
     typer.echo(f"{count} account file{'s' * (count != 1)} valid" + ("" if files else " (and kam.yaml)"), err=True)
+
+
+def _folder(root: Path, name: str) -> int:
+    """A real folder in the (possibly untrusted) workspace, created if missing; a link out is refused."""
+    try:
+        return fsafe.open_dir(root, name, create=True)
+    except fsafe.Outside:
+        raise fsafe.Outside(f"{root / name} is a link to a place outside the workspace; "
+                            "kamctl does not write through it") from None
+
+
+def _create(root: Path, folder: str, files: dict[str, str], missing_only: bool = False) -> None:
+    """New files in a folder of root, never overwriting, never through a link; FileExistsError
+    (filename: the path) for one that exists, unless missing_only (then it is left as it is)."""
+    fd = _folder(root, folder)
+    try:
+        for name, text in files.items():
+            try:
+                fsafe.write_file(fd, name, text.encode(), replace=False, durable=True)
+            except FileExistsError:
+                if not missing_only:
+                    raise FileExistsError(errno.EEXIST, "already exists", str(root / folder / name)) from None
+    finally:
+        os.close(fd)
 
 
 def _root_for(file: Path, ctx: typer.Context) -> Path:

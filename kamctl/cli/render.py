@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Optional
 
 import typer
 
+from kamctl import fsafe
 from kamctl.cli.common import DATA_PROBLEM, USAGE, fail, load, parse_date, print_findings
 
 render_app = typer.Typer(
@@ -158,22 +160,39 @@ def _emit(text: str, out: Path | None, name: str) -> None:
 
 
 def _write(path: Path, text: str) -> bool:
-    """Write only when the bytes differ (atomic); True when the file was written."""
-    from kamctl.yamlio.write import atomic_write
-
+    """Write only when the bytes differ (atomic); True when the file was written. The existing file
+    is read and replaced through kamctl.fsafe: a FIFO, folder or symlink under that name (the --out
+    folder may be in an untrusted workspace) is refused with a one-line error, exit 1; never a hang,
+    never a write through a link."""
     data = text.encode("utf-8")
     try:
-        if path.read_bytes() == data:
-            return False
-    except FileNotFoundError:
-        pass
-    except OSError as exc:
-        fail(f"cannot read {path}: {exc.strerror}", USAGE)
-    try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, data)
+        folder = fsafe.open_dir(path.parent, "")
     except OSError as exc:
-        fail(f"cannot write {path}: {exc.strerror}", USAGE)
+        fail(f"cannot write {path}: {exc.strerror or exc}", USAGE)
+    try:
+        try:
+            if fsafe.read_at(folder, path.name, len(data)) == data:
+                return False
+        except (FileNotFoundError, fsafe.TooLarge):
+            pass
+        except fsafe.UnsafePath:
+            fail(f"refusing to write {path}: it is a symlink, folder, pipe or device, not a regular file; "
+                 "remove it (kamctl never writes through it)", DATA_PROBLEM)
+        except OSError as exc:
+            fail(f"cannot read {path}: {exc.strerror}", USAGE)
+        try:
+            mode = os.stat(path.name, dir_fd=folder, follow_symlinks=False).st_mode  # kept, as an edit keeps it
+        except FileNotFoundError:
+            mode = None
+        except OSError as exc:
+            fail(f"cannot read {path}: {exc.strerror}", USAGE)
+        try:
+            fsafe.write_file(folder, path.name, data, keep_mode=mode, durable=True)
+        except OSError as exc:
+            fail(f"cannot write {path}: {exc.strerror or exc}", USAGE)
+    finally:
+        os.close(folder)
     return True
 
 
