@@ -104,15 +104,18 @@ def _walk(root_fd: int, root: str, relpath: str, last_flags: int, follow: bool, 
             except OSError as exc:
                 if exc.errno not in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
                     raise
-                try:
-                    target = os.readlink(name, dir_fd=stack[-1])
-                except OSError:  # not a link: a file where a folder was expected
-                    raise NotRegular(f"{relpath}: {name} is not a folder") from None
-                if not follow:
-                    raise Outside(f"{relpath}: {name} is a symlink; kamctl does not follow it") from None
                 hops += 1
                 if hops > MAX_LINKS:
                     raise Outside(f"{relpath}: too many levels of symlinks") from None
+                try:
+                    target = os.readlink(name, dir_fd=stack[-1])
+                except OSError:
+                    if exc.errno == errno.ELOOP:  # was a link a moment ago, swapped since: look again
+                        todo.append(name)
+                        continue
+                    raise NotRegular(f"{relpath}: {name} is not a folder") from None  # a file where a folder was expected
+                if not follow:
+                    raise Outside(f"{relpath}: {name} is a symlink; kamctl does not follow it") from None
                 if os.path.isabs(target):
                     real_root = os.path.realpath(root)
                     inside = os.path.relpath(os.path.normpath(target), real_root)

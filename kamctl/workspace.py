@@ -252,17 +252,27 @@ def account_files(root: Path) -> list[Path]:
     """Every file in accounts/ that should be an account (hidden files and folders excepted)."""
     folder = root / ACCOUNTS_DIR
     try:
-        fd = fsafe.open_dir(root, ACCOUNTS_DIR)  # listed through the real folder: a link out is refused
-    except fsafe.Outside:
-        raise WorkspaceError(f"{display(folder)} is a link to a place outside the workspace; kamctl does not "
-                             "follow it: make accounts/ a real folder") from None
-    except OSError:  # missing, or not a folder
+        fd = fsafe.open_dir(root, ACCOUNTS_DIR)  # listed through the real folder: a link out lists nothing
+    except OSError:  # missing, not a folder, or leading outside (_folder_findings says so)
         return []
     try:
         names = os.listdir(fd)
     finally:
         os.close(fd)
     return sorted(folder / n for n in names if not n.startswith(".") and os.path.splitext(n)[1] in (".yaml", ".yml"))
+
+
+def _folder_findings(root: Path) -> list[Finding]:
+    """KAM008 when accounts/ leads outside the workspace (account_files then lists nothing)."""
+    try:
+        os.close(fsafe.open_dir(root, ACCOUNTS_DIR))
+    except fsafe.Outside:
+        return [Finding("KAM008", Severity.error, display(root / ACCOUNTS_DIR), 1, 1,
+                        "accounts/ is a link to a place outside the workspace; kamctl does not follow it: "
+                        "make it a real folder")]
+    except OSError:
+        pass
+    return []
 
 
 def load_settings(root: Path, parser: str = "auto", raw: bytes | None = None,
@@ -455,6 +465,7 @@ def _load_workspace(root: Path, ids: Iterable[str] | None, parser: str, files: I
     settings, shown, settings_findings = preloaded if preloaded is not None else load_settings(root, parser)
     if files is None:
         files = select_files(root, ids)
+        settings_findings = [*settings_findings, *_folder_findings(root)]
     files = [Path(f) for f in files]
     cache = None
     if use_cache:
