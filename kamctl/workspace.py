@@ -262,17 +262,15 @@ def account_files(root: Path) -> list[Path]:
     return sorted(folder / n for n in names if not n.startswith(".") and os.path.splitext(n)[1] in (".yaml", ".yml"))
 
 
-def _folder_findings(root: Path) -> list[Finding]:
-    """KAM008 when accounts/ leads outside the workspace (account_files then lists nothing)."""
+def _refuse_outside_accounts(root: Path) -> None:
+    """WorkspaceError when accounts/ leads outside the workspace (account_files then lists nothing)."""
     try:
         os.close(fsafe.open_dir(root, ACCOUNTS_DIR))
     except fsafe.Outside:
-        return [Finding("KAM008", Severity.error, display(root / ACCOUNTS_DIR), 1, 1,
-                        "accounts/ is a link to a place outside the workspace; kamctl does not follow it: "
-                        "make it a real folder")]
+        raise WorkspaceError(f"{display(root / ACCOUNTS_DIR)} is a link to a place outside the workspace; "
+                             "kamctl does not follow it: make accounts/ a real folder") from None
     except OSError:
         pass
-    return []
 
 
 def load_settings(root: Path, parser: str = "auto", raw: bytes | None = None,
@@ -463,9 +461,9 @@ def select_files(root: Path, ids: Iterable[str] | None = None) -> list[Path]:
 def _load_workspace(root: Path, ids: Iterable[str] | None, parser: str, files: Iterable[Path] | None,
                     use_cache: bool, preloaded: tuple | None = None, checker: Any = None) -> Workspace:
     settings, shown, settings_findings = preloaded if preloaded is not None else load_settings(root, parser)
+    _refuse_outside_accounts(root)
     if files is None:
         files = select_files(root, ids)
-        settings_findings = [*settings_findings, *_folder_findings(root)]
     files = [Path(f) for f in files]
     cache = None
     if use_cache:

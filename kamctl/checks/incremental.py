@@ -49,10 +49,8 @@ def check_workspace(root: Path, ids: list[str] | None, day: dt.date, sel: list[s
 
     cc, kam, status = None, None, {}
     if use_cache:
-        try:
-            kam = content_digest((root / SETTINGS_FILE).read_bytes())
-        except OSError:
-            kam = None
+        kam_raw = read_bytes(root / SETTINGS_FILE, "", root)[0]  # through fsafe: swapped for a FIFO, no hang
+        kam = content_digest(kam_raw) if kam_raw is not None else None
     if kam is not None:
         head, status = git_state(root)
         cc = CheckCache(root, [kam, day.isoformat(), sel, ign, str(root.resolve()), head])
