@@ -109,7 +109,7 @@ def _mac(body: bytes, secret: bytes) -> str:
 
 
 MAX_PACKS = 16  # more pack files than this: the next write merges what the run used into one
-MAX_PACK_BYTES = 256 * 1024 * 1024  # a bigger pack is not ours (10,000 accounts make about 100 MB)
+MAX_PACK_BYTES = 512 * 1024 * 1024  # all packs together, read at most (10,000 accounts make about 115 MB)
 MAX_CHECK_BYTES = 64 * 1024 * 1024  # check.json: findings of 10,000 accounts are a few MB
 ACCOUNTS_SUBDIR = "accounts"
 
@@ -163,11 +163,13 @@ class Cache:
             return self._index
         try:
             names = sorted(n for n in os.listdir(fd) if n.endswith(PACK_SUFFIX) and not n.startswith("."))
+            budget = MAX_PACK_BYTES  # planted packs cannot make a run hold more than this
             for name in names:
                 try:
-                    blob = fsafe.read_at(fd, name, MAX_PACK_BYTES)
-                except OSError:  # a link, FIFO, device, folder, huge or unreadable file: not a pack
+                    blob = fsafe.read_at(fd, name, budget)
+                except OSError:  # a link, FIFO, device, folder, too big or unreadable: not a pack
                     continue
+                budget -= len(blob)
                 self._packs.append(name)
                 _read_pack(blob, self._index)
         except OSError:

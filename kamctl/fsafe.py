@@ -95,6 +95,9 @@ def _walk(root_fd: int, root: str, relpath: str, last_flags: int, follow: bool, 
             except FileNotFoundError:
                 if not create_dirs or flags != _DIR:
                     raise
+                hops += 1
+                if hops > MAX_LINKS:
+                    raise
                 try:
                     os.mkdir(name, 0o777, dir_fd=stack[-1])
                 except FileExistsError:
