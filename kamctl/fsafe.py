@@ -78,7 +78,7 @@ def _walk(root_fd: int, root: str, relpath: str, last_flags: int, follow: bool, 
     blindly: a link's target is walked in turn and must stay inside (below the root descriptor)."""
     todo = _parts(relpath)
     todo.reverse()  # a stack: next component last
-    stack = [os.dup(root_fd)]  # descriptors of the folders walked into; stack[0] is the root
+    stack = [root_fd]  # descriptors of the folders walked into; stack[0] is the root (the caller's)
     hops = 0
     try:
         while todo:
@@ -138,7 +138,7 @@ def _walk(root_fd: int, root: str, relpath: str, last_flags: int, follow: bool, 
             raise NotRegular(f"{relpath or '.'} is a folder")
         return os.dup(stack[-1])
     finally:
-        for fd in stack:
+        for fd in stack[1:]:
             os.close(fd)
 
 
