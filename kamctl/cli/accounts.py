@@ -82,7 +82,7 @@ def validate(
 
     Example: kamctl -w examples validate
     """
-    from kamctl.workspace import SETTINGS_FILE, load_account, load_settings, load_workspace
+    from kamctl.workspace import SETTINGS_FILE, WorkspaceError, load_account, load_settings, load_workspace
 
     use_cache = not state(ctx).no_cache
     if files:
@@ -95,7 +95,10 @@ def validate(
                 findings.extend(load_account(file, root).findings)
         count = len(files)
     else:
-        ws = load_workspace(workspace_root(ctx), use_cache=use_cache)
+        try:
+            ws = load_workspace(workspace_root(ctx), use_cache=use_cache)
+        except WorkspaceError as exc:
+            fail(str(exc))
         findings = ws.findings
         count = len(ws.accounts)
     order = {name: i for i, name in enumerate(dict.fromkeys(f.file for f in findings))}
