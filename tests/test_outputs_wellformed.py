@@ -43,8 +43,11 @@ def _raise(name: str):
 
 def test_junit_parses_with_control_characters_in_message_key_and_file_name(kamctl, ws):
     # the key and the message carry them (YAML escapes), and so does a file name
-    plant(ws, "evil-key.yaml", 'name: Evil\n"bad\\e\\x01\\vkey]]>": 1\nrevenue: {current: "x\\e\\x01\\v]]>"}\n')
+    plant(ws, "evil-key.yaml", 'name: Evil\n"bad\\e\\x01\\vkey]]>": 1\n')
     plant(ws, f"evil{NASTY}.yaml", "name: Evil file\n")
+    rhein = ws / "accounts" / "rhein-logistik.yaml"  # a manual alert's text is the message itself
+    rhein.write_text(rhein.read_text().replace("message: Procurement asked", 'message: "Procure\\e\\x01\\v]]>ment asked'
+                                               ).replace("best-selling film", 'best-selling film"'))
     result = kamctl("check", "--format", "junit", ws=ws)
     assert result.exit_code == 1
     root = ET.fromstring(result.stdout.split("\n", 1)[1])  # raises on ill-formed XML
@@ -52,7 +55,7 @@ def test_junit_parses_with_control_characters_in_message_key_and_file_name(kamct
                      [el.get("file", "") + el.get("name", "") for el in root.iter("testcase")])
     assert "unknown key 'bad\\x1b\\x01\\x0bkey]]>'" in texts
     assert "accounts/evil\\x1b\\x01\\x0b]]>.yaml" in texts
-    assert "(got 'x\\x1b\\x01\\x0b]]>')" in texts
+    assert "Procure\\x1b\\x01\\x0b]]>ment asked" in texts
 
 
 @pytest.mark.parametrize("fmt", ["text", "parsable", "json", "github", "junit"])
@@ -236,3 +239,14 @@ def test_workers_other_than_ascii_digits_is_a_settings_error(value):
 
 def test_workers_ascii_digits_still_work(kamctl):
     assert kamctl("score", "--format", "json", ws=EXAMPLES, env={"KAMCTL_WORKERS": "2"}).exit_code == 0
+
+
+def test_an_error_naming_a_file_shows_its_control_characters(kamctl, tmp_path):
+    root = tmp_path / "ws\x1b[2J"  # ESC [2J would clear the terminal
+    missing = kamctl("score", ws=root)
+    assert missing.exit_code == 2 and "ws\\x1b[2J (-w/--workspace) is not a kamctl workspace" in missing.stderr
+    root.mkdir()
+    (root / "kam.yaml").write_text("company: [\n")
+    broken = kamctl("score", ws=root)
+    assert broken.exit_code == 2 and "\x1b" not in broken.stderr
+    assert "ws\\x1b[2J/kam.yaml:2:1: KAM001 " in broken.stderr

@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 
 import typer
 
-from kamctl.formats import one_line, shown
+from kamctl.formats import one_line, shown, visible
 
 OK, DATA_PROBLEM, USAGE = 0, 1, 2
 
@@ -49,7 +49,7 @@ def state(ctx: typer.Context) -> State:
 
 def fail(message: str, code: int = USAGE) -> NoReturn:
     """Print a one-line error to stderr and exit with code (2 usage/settings, 1 data)."""
-    typer.echo(f"kamctl: error: {message}", err=True)
+    typer.echo(f"kamctl: error: {visible(message)}", err=True)  # a file name's ESC is shown, not run
     raise typer.Exit(code)
 
 
