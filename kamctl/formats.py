@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json as _json
+import math
 import re
 from typing import Iterable
 
@@ -45,6 +46,17 @@ def shown(findings: Iterable[Finding]) -> list[Finding]:
     return [dataclasses.replace(f, file=visible(f.file, False), message=visible(f.message),
                                 account=None if f.account is None else visible(f.account, False))
             for f in findings]
+
+
+def finite(value: object) -> object:
+    """value with every float that is not finite (an overflowed sum) as None: JSON stays strict."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(v) for v in value]
+    return value
 
 
 def at_or_above(f: Finding, fail_on: str) -> bool:
@@ -117,7 +129,7 @@ def json(findings: list[Finding], completeness: dict | None = None, fail_on: str
          accounts: int | None = None) -> str:
     data = {"findings": [f.as_dict() for f in findings], "summary": summary(findings, fail_on, accounts),
             "completeness": completeness or {}}
-    return _json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return _json.dumps(finite(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def escape_data(value: str) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import sys
 from enum import Enum
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Any, NoReturn
 
 import typer
 
-from kamctl.formats import one_line, shown, visible
+from kamctl.formats import finite, one_line, shown, visible
 
 OK, DATA_PROBLEM, USAGE = 0, 1, 2
 
@@ -107,7 +106,7 @@ def print_findings(findings: list[Any], stream: Any = None) -> None:
 
 def print_json(data: Any) -> None:
     """Strict JSON (RFC 8259): a number that is not finite (a sum that overflowed) is null."""
-    typer.echo(json.dumps(_finite(data), indent=2, ensure_ascii=False, allow_nan=False, default=_json_default))
+    typer.echo(json.dumps(finite(data), indent=2, ensure_ascii=False, allow_nan=False, default=_json_default))
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -131,16 +130,6 @@ def print_csv(header: list[str], rows: Any) -> None:
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(header)
     writer.writerows([csv_cell(v) for v in row] for row in rows)
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
 
 
 def _json_default(value: Any) -> Any:
