@@ -2,11 +2,17 @@
 
 text (grouped by file, optional ANSI colour), parsable (`path:line:col: [severity] CODE message`),
 json, github (workflow commands) and junit (XML). Nothing here prints.
+
+Every format shows the same text: render() and the validate listing pass findings through shown()
+once, which makes control characters visible (`\x1b`), so no format can break on them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json as _json
+import math
+import re
 from typing import Iterable
 
 from kamctl.findings import Finding, Severity
@@ -15,6 +21,42 @@ FORMATS = ("text", "parsable", "json", "github", "junit")
 _COLOUR = {"error": "\x1b[1;31m", "warning": "\x1b[33m", "info": "\x1b[36m"}
 _DIM, _BOLD, _RESET = "\x1b[2m", "\x1b[1m", "\x1b[0m"
 GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
+
+
+# C0 controls but tab/LF/CR, DEL, C1, the Unicode line/paragraph separators, lone surrogates and the
+# non-characters XML 1.0 refuses: a terminal runs them, XML cannot hold them, splitlines() breaks on them.
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
+_BREAK = re.compile("[\r\n]")
+
+
+def _escape(match: re.Match) -> str:
+    code = ord(match.group())
+    return {10: "\\n", 13: "\\r"}.get(code) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def visible(text: str, breaks: bool = True) -> str:
+    """text with unsafe characters shown as Python-style escapes (ESC -> `\\x1b`); breaks=False also
+    escapes LF and CR (a file name or id must stay on its line; a message's breaks are handled per format)."""
+    text = _UNSAFE.sub(_escape, text)
+    return text if breaks else _BREAK.sub(_escape, text)
+
+
+def shown(findings: Iterable[Finding]) -> list[Finding]:
+    """Findings as every format shows them: file and account on one line, no control characters."""
+    return [dataclasses.replace(f, file=visible(f.file, False), message=visible(f.message),
+                                account=None if f.account is None else visible(f.account, False))
+            for f in findings]
+
+
+def finite(value: object) -> object:
+    """value with every float that is not finite (an overflowed sum) as None: JSON stays strict."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(v) for v in value]
+    return value
 
 
 def at_or_above(f: Finding, fail_on: str) -> bool:
@@ -87,7 +129,7 @@ def json(findings: list[Finding], completeness: dict | None = None, fail_on: str
          accounts: int | None = None) -> str:
     data = {"findings": [f.as_dict() for f in findings], "summary": summary(findings, fail_on, accounts),
             "completeness": completeness or {}}
-    return _json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return _json.dumps(finite(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def escape_data(value: str) -> str:
@@ -149,6 +191,13 @@ def render(fmt: str, findings: list[Finding], completeness: dict | None = None, 
            colour: bool = False) -> str:
     """One entry point for `kamctl check`: fmt is one of FORMATS."""
     n = len(accounts) if accounts is not None else None
+    findings = shown(findings)
+    if completeness:
+        completeness = {visible(k, False): v for k, v in completeness.items()}
+    if accounts is not None:
+        accounts = {visible(k, False): visible(v, False) for k, v in accounts.items()}
+    if settings_file is not None:
+        settings_file = visible(settings_file, False)
     if fmt == "text":
         return text(findings, completeness, fail_on, n, colour)
     if fmt == "parsable":

@@ -71,12 +71,15 @@ def md_cell(value: Any) -> str:
 
 _MERMAID_ENTITIES = {
     "#": "#35;", '"': "#quot;", "&": "#amp;", "<": "#lt;", ">": "#gt;", ";": "#59;",
-    "`": "#96;",
+    "`": "#96;", "%": "#37;",
 }
 
 
 def mermaid_label(value: Any) -> str:
-    """A Mermaid label body (to go inside double quotes): every character Mermaid parses is an entity."""
+    """Mermaid text (a quoted label, a quadrantChart title): every character Mermaid parses is an
+    entity, so no quote ends the string and no `%%` is left to start a directive or a comment.
+
+    The one Mermaid escaper: templates use it as the `mermaid` filter, portfolio and render call it."""
     text = " ".join(_plain(value).split())  # newlines and runs of spaces become one space
     return "".join(_MERMAID_ENTITIES.get(ch, ch) for ch in text)
 

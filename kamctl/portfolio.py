@@ -6,10 +6,9 @@ come from here, so every view places an account in the same box at the same poin
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from kamctl.markdown import md_table, money
+from kamctl.markdown import md_table, mermaid_label, money
 
 from kamctl.scoring import QUADRANTS, Summary, rounded
 
@@ -71,19 +70,6 @@ def grid(summaries: list[Summary], settings: Any) -> dict[str, dict]:
 # --- Mermaid ------------------------------------------------------------------------------------------
 
 
-def mermaid_text(text: str) -> str:
-    """Text safe inside a quoted Mermaid string: a quoted string ends at the next double quote, a
-    leading backtick would start a Markdown string, `%%` could start a directive, angle brackets
-    would be taken as HTML by Mermaid's sanitiser and `#word;` as an entity code (`#1;` becomes the
-    character 1). Non-ASCII letters, colons, brackets and other punctuation are fine when quoted."""
-    text = re.sub(r"\s+", " ", text).strip()
-    text = text.replace('"', "'").replace("`", "'").replace("<", "‹").replace(">", "›")
-    text = re.sub(r"#(?=\w+;)", "# ", text)
-    while "%%" in text:
-        text = text.replace("%%", "%")
-    return text
-
-
 def coordinate(score: float) -> str:
     """A score 0-10 as a Mermaid point coordinate: its lexer takes exactly `1` or `0` / `0.dd`."""
     value = rounded(score) / 10
@@ -97,17 +83,17 @@ def quadrant_chart(summaries: list[Summary], settings: Any) -> str:
     lines = [
         "```mermaid",
         "quadrantChart",
-        f"    title {mermaid_text(settings.company.name)} key account portfolio",
+        f"    title {mermaid_label(settings.company.name)} key account portfolio",
         "    x-axis Low relative strength --> High relative strength",
         "    y-axis Low attractiveness --> High attractiveness",
     ]
     for number, key in MERMAID_QUADRANTS.items():
-        name = mermaid_text(getattr(settings.quadrants, key).name) or key.title()
+        name = mermaid_label(getattr(settings.quadrants, key).name) or key.title()
         lines.append(f'    quadrant-{number} "{name}"')
     for s in sorted(summaries, key=sort_key):
         if s.score.quadrant is None:
             continue
-        label = mermaid_text(s.name) or s.id
+        label = mermaid_label(s.name) or mermaid_label(s.id)
         x = coordinate(s.score.relative_strength.score)
         y = coordinate(s.score.attractiveness.score)
         lines.append(f'    "{label}": [{x}, {y}]')

@@ -515,8 +515,10 @@ PARALLEL_ENV = "KAMCTL_WORKERS"  # a number to force (1 turns the pool off)
 
 def _workers(n_files: int) -> int:
     forced = os.environ.get(PARALLEL_ENV, "")
-    if forced.isdigit():
+    if forced.isascii() and forced.isdigit():
         return max(1, int(forced)) if n_files > 1 else 1
+    if forced:  # str.isdigit() alone takes '²', which int() refuses
+        raise WorkspaceError(f"{PARALLEL_ENV}={forced!r}: write a whole number such as 4 (1 turns the pool off)")
     if n_files < PARALLEL_MIN_FILES:
         return 1
     try:

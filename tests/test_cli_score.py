@@ -12,6 +12,8 @@ import pytest
 
 from conftest import EXAMPLES, FIXTURES
 
+from kamctl.markdown import mermaid_label
+
 POINT = re.compile(r'^    "([^"]*)": \[(1|0(?:\.\d+)?), (1|0(?:\.\d+)?)\]$', re.M)
 
 
@@ -154,7 +156,7 @@ def assert_points_match_scores(kamctl, ws) -> dict:
     scored = [s for s in scores if s["quadrant"]]
     assert len(points) == len(scored)
     for s in scored:
-        label = s["name"].replace('"', "'")
+        label = mermaid_label(s["name"])
         assert points[label] == (pytest.approx(s["relative_strength"] / 10), pytest.approx(s["attractiveness"] / 10))
     return {s["quadrant"] for s in scored}
 

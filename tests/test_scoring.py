@@ -8,7 +8,8 @@ import pytest
 
 from kamctl.model.account import Account, Level, factor_names
 from kamctl.model.settings import Settings
-from kamctl.portfolio import coordinate, mermaid_text, quadrant_chart, rows
+from kamctl.markdown import mermaid_label
+from kamctl.portfolio import coordinate, quadrant_chart, rows
 from kamctl.scoring import (NEXT_STEP, RESPONSE, ready_to_farm, relationship_level, rounded, score_account,
                             summarise)
 
@@ -154,11 +155,11 @@ def test_point_labels_survive_quotes_brackets_colons_and_non_ascii():
     points = [POINT.match(line) for line in chart.splitlines() if line.startswith('    "')]
     assert all(points) and len(points) == 4
     labels = {m.group(1) for m in points}
-    assert "Müller & Söhne 'Prime' [EU]: Ltd" in labels and "Ωmega; #1 (Zürich)" in labels
+    assert "Müller #amp; Söhne #quot;Prime#quot; [EU]: Ltd" in labels and "Ωmega#59; #35;1 (Zürich)" in labels
     assert "acc-3" in labels  # a blank name falls back to the id
     assert all("%%" not in lbl and "<" not in lbl for lbl in labels)
-    assert mermaid_text("a\nb") == "a b"
-    assert mermaid_text("Shop #1; Hall #amp;") == "Shop # 1; Hall # amp;"  # not Mermaid entity codes
+    assert mermaid_label("a\nb") == "a b"
+    assert mermaid_label("Shop #1; Hall #amp;") == "Shop #35;1#59; Hall #35;amp#59;"  # not taken as entity codes
 
 
 def test_chart_quadrant_labels_come_from_kam_yaml_in_mermaid_order():
@@ -167,7 +168,7 @@ def test_chart_quadrant_labels_come_from_kam_yaml_in_mermaid_order():
         "status": {"name": "Keep", "strategy": "x"}, "streamline": {"name": "Trim", "strategy": "x"}}})
     chart = quadrant_chart([], settings)
     assert chart.startswith("```mermaid\nquadrantChart\n") and chart.endswith("```\n")
-    for line in ("quadrant-1 \"Key 'A'\"", 'quadrant-2 "Grow"', 'quadrant-3 "Trim"', 'quadrant-4 "Keep"'):
+    for line in ('quadrant-1 "Key #quot;A#quot;"', 'quadrant-2 "Grow"', 'quadrant-3 "Trim"', 'quadrant-4 "Keep"'):
         assert f"    {line}\n" in chart
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import sys
 from enum import Enum
@@ -9,6 +10,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
+
+from kamctl.formats import finite, one_line, shown, visible
 
 OK, DATA_PROBLEM, USAGE = 0, 1, 2
 
@@ -45,7 +48,7 @@ def state(ctx: typer.Context) -> State:
 
 def fail(message: str, code: int = USAGE) -> NoReturn:
     """Print a one-line error to stderr and exit with code (2 usage/settings, 1 data)."""
-    typer.echo(f"kamctl: error: {message}", err=True)
+    typer.echo(f"kamctl: error: {visible(message)}", err=True)  # a file name's ESC is shown, not run
     raise typer.Exit(code)
 
 
@@ -97,12 +100,36 @@ def invalid_note(ws: Any) -> int:
 def print_findings(findings: list[Any], stream: Any = None) -> None:
     """The plain `path:line:col: CODE message` form (validate's output, and errors elsewhere)."""
     out = stream or sys.stderr
-    for f in findings:
-        out.write(f"{f.file}:{f.line}:{f.column}: {f.rule} {f.message}\n")
+    for f in shown(findings):  # one record per line, whatever a file name or key holds
+        out.write(f"{f.file}:{f.line}:{f.column}: {f.rule} {one_line(f.message)}\n")
 
 
 def print_json(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=_json_default))
+    """Strict JSON (RFC 8259): a number that is not finite (a sum that overflowed) is null."""
+    typer.echo(json.dumps(finite(data), indent=2, ensure_ascii=False, allow_nan=False, default=_json_default))
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula (`=HYPERLINK(...)`, `+1`, `@SUM(1)`) gets a
+    leading `'` (OWASP CSV injection); numbers stay numbers (a negative number is a value, not text).
+    """
+    if not isinstance(value, str):
+        return value
+    if value.startswith(_FORMULA_START):
+        value = "'" + value
+    # the writer quotes a cell holding LF (its line end) but not one holding a lone CR, which
+    # readers would take as the end of the row: line breaks inside a cell are written as LF
+    return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def print_csv(header: list[str], rows: Any) -> None:
+    """Every CSV kamctl prints: header, then rows (sequences), cells through csv_cell."""
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([csv_cell(v) for v in row] for row in rows)
 
 
 def _json_default(value: Any) -> Any:

@@ -6,7 +6,7 @@ from typing import Any, Optional
 
 import typer
 
-from kamctl.cli.common import DATA_PROBLEM, Output, fail, invalid_note, load, parse_date, print_findings, print_json, workspace_root
+from kamctl.cli.common import DATA_PROBLEM, Output, fail, invalid_note, load, parse_date, print_csv, print_findings, print_json, workspace_root
 
 opp_app = typer.Typer(
     name="opp",
@@ -239,9 +239,6 @@ def list_(
 
     Example: kamctl -w examples opp list --open --format csv
     """
-    import csv
-    import sys
-
     from kamctl.model.account import OPEN_STAGES
     from kamctl.pipeline import opportunity_row
 
@@ -263,9 +260,7 @@ def list_(
     elif fmt == "csv":
         columns = ["account", "id", "title", "stage", "value", "currency", "probability", "weighted", "close",
                    "days_in_stage", "stale_by"]
-        writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows({k: ("" if r[k] is None else r[k]) for k in columns} for r in rows)
+        print_csv(columns, [["" if r[k] is None else r[k] for k in columns] for r in rows])
     else:
         from rich.table import Table
 

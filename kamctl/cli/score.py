@@ -7,7 +7,7 @@ from typing import Any, List, Optional
 
 import typer
 
-from kamctl.cli.common import Output, TableOrJson, console, invalid_note, load, print_json
+from kamctl.cli.common import Output, TableOrJson, console, invalid_note, load, print_csv, print_json
 
 AT_HELP = "the workspace as it was at a git revision or date"
 IDS_HELP = "Account ids (default: every account)."
@@ -201,19 +201,15 @@ def _score_table(summaries: list) -> None:
 
 
 def _score_csv(summaries: list, explain: bool) -> None:
-    import csv
-    import sys
-
-    writer = csv.writer(sys.stdout, lineterminator="\n")
     if explain:
-        writer.writerow(EXPLAIN_HEADERS)
-        writer.writerows(_explain_rows(summaries))
+        print_csv(EXPLAIN_HEADERS, _explain_rows(summaries))
         return
-    writer.writerow(["id", "name", "attractiveness", "relative_strength", "quadrant", "partial", "missing"])
+    rows = []
     for s in summaries:
         r = _score_record(s, False)
-        writer.writerow([r["id"], r["name"], _blank(r["attractiveness"]), _blank(r["relative_strength"]),
-                         r["quadrant"] or "", "true" if r["partial"] else "false", " ".join(r["missing"])])
+        rows.append([r["id"], r["name"], _blank(r["attractiveness"]), _blank(r["relative_strength"]),
+                     r["quadrant"] or "", "true" if r["partial"] else "false", " ".join(r["missing"])])
+    print_csv(["id", "name", "attractiveness", "relative_strength", "quadrant", "partial", "missing"], rows)
 
 
 def _blank(value: float | None) -> str:

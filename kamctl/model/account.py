@@ -39,7 +39,8 @@ def _defaulted(cls: type[BaseModel]) -> frozenset[str]:
     return cached
 
 
-Money = Annotated[float, Strict(), Field(ge=0, allow_inf_nan=False)]
+MONEY_MAX = 1e15  # far above any deal; the bound keeps sums of many values finite (strict JSON)
+Money = Annotated[float, Strict(), Field(ge=0, le=MONEY_MAX, allow_inf_nan=False)]
 Text = str
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. EUR")]
 
