@@ -73,7 +73,10 @@ def assert_matches_roundtrip(text: str, doc, where: str = "<text>"):
 
 
 def yaml_files():
-    files = sorted(p for p in (ROOT / "tests").rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    # the YAML test suite has its own test (tests/test_yaml_suite.py), held to the suite's expectations
+    suite = ROOT / "tests" / "yaml-test-suite"
+    files = sorted(p for p in (ROOT / "tests").rglob("*")
+                   if p.suffix in (".yaml", ".yml") and p.is_file() and suite not in p.parents)
     if (ROOT / "examples").is_dir():
         files += sorted(p for p in (ROOT / "examples").rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
     return files
