@@ -28,6 +28,7 @@ Path_ = tuple  # a location: keys and indices from the document root, e.g. ("opp
 MAX_BYTES = 2 * 1024 * 1024  # the richest real account plan is well under 100 KB
 MAX_DEPTH = 64  # below libyaml's own 1000, so both parsers stop at the same place
 MAX_NODES = 200_000  # values built, counting what aliases expand to
+MAX_NUMBER = 1000  # characters in an integer; Python refuses to print one of more than 4,300 digits
 CORE = "tag:yaml.org,2002:"
 
 
@@ -192,7 +193,9 @@ _TS_PARTS = re.compile(
 _INVALID = object()
 
 
-def _int(text: str) -> int:
+def _int(text: str) -> Any:
+    if len(text) > MAX_NUMBER:  # the builder reports it (KAM004), whatever the base
+        return _INVALID
     s = text.replace("_", "")
     sign = -1 if s[0] == "-" else 1
     if s[0] in "+-":
@@ -241,6 +244,11 @@ def _timestamp(text: str) -> Any:
         return _dt.datetime(y, mo, d, int(m["hour"]), int(m["minute"]), int(m["second"]), frac, tz)
     except ValueError:
         return _INVALID
+
+
+def _too_long(text: str) -> str:
+    return (f"a number of {len(text):,} characters; the limit is {MAX_NUMBER:,}: shorten it, "
+            "or quote it if it is meant as text")
 
 
 def resolve_plain(text: str) -> Any:
@@ -644,6 +652,9 @@ class _Builder:
             if not event.implicit[0]:
                 return text
             value = resolve_plain(text)
+            if value is _INVALID and len(text) > MAX_NUMBER and _INT.match(text):
+                self.finding("KAM004", mark, _too_long(text))
+                return None
             if value is _INVALID:  # looks like a date or number but is none (2026-02-30, '._')
                 what = "real date" if text[:4].isdigit() and text[4:5] == "-" else "number"
                 code = "KAM105" if what == "real date" else "KAM102"
@@ -657,6 +668,9 @@ class _Builder:
             self.finding("KAM003", mark, f"unsupported tag '{_show(tag)}'; remove it and write a plain value")
             return None
         value = convert(text)
+        if value is _INVALID and len(text) > MAX_NUMBER and _INT.match(text):
+            self.finding("KAM004", mark, _too_long(text))
+            return None
         if value is _INVALID:
             self.finding("KAM102", mark, f"'{text}' is not a valid {tag.removeprefix(CORE)}")
             return None
