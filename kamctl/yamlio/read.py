@@ -340,6 +340,7 @@ _TAGS = {"!", "!!str", "!!int", "!!float", "!!bool", "!!null", "!!timestamp", "!
 _DIRECTIVE = re.compile(r"%(?:YAML +1\.2|TAG +\S+ +\S+) *(?: #.*)?")
 # most lines of an account file: 'key: plain text', '- item', 'key:' with nothing the rules look at
 _SIMPLE = re.compile(r" *(?:- +)*(?:[A-Za-z0-9_][\w ./()+-]*:(?: +[\w(.+-][^\t#:\"'\[\]{}]*)?|[\w(][^\t#:\"'\[\]{}]*)\r?")
+_DOUBLE_QUOTED = re.compile(r'(?:[^"\\]+|\\.)*')  # up to the closing quote or the line's end
 _BLOCK_HEADER = re.compile(r"[|>][-+1-9]{0,2}")
 _PLAIN_STOP = re.compile(r"[:#\t,\]}]")  # the characters that can end or change a plain scalar
 _DIVERGES = "YAML readers disagree on it"
@@ -433,9 +434,8 @@ def scan_divergent(text: str) -> tuple[str, int, int, str] | None:
             ch = line[i]
             if quote:
                 if quote == '"':
-                    j = i
-                    while j < n and line[j] != '"':
-                        j += 2 if line[j] == "\\" else 1
+                    m = _DOUBLE_QUOTED.match(line, i)
+                    j = m.end()
                 else:
                     j = line.find("'", i)
                     while j != -1 and line[j + 1:j + 2] == "'":
