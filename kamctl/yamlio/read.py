@@ -345,6 +345,7 @@ _BLOCK_HEADER = re.compile(r"[|>][-+1-9]{0,2}")
 _PLAIN_STOP = re.compile(r"[:#\t,\]}]")  # the characters that can end or change a plain scalar
 _DIVERGES = "YAML readers disagree on it"
 TAB_MESSAGE = "a tab is used as whitespace here; YAML needs spaces: replace the tab with spaces"
+TAB_INDENT = "a tab is used for indentation; YAML needs spaces: replace the tab with spaces"
 
 
 def _ws(ch: str) -> bool:
@@ -385,7 +386,7 @@ def scan_divergent(text: str) -> tuple[str, int, int, str] | None:
                 block[1] = body = indent
             if body is not None and indent >= body:
                 if stripped[:1] == "\t":
-                    return "KAM001", number, indent + 1, TAB_MESSAGE
+                    return "KAM001", number, indent + 1, TAB_INDENT
                 continue
             block = None
         if not quote and (not stripped or stripped[0] == "#"):  # blank or a comment
@@ -402,10 +403,11 @@ def scan_divergent(text: str) -> tuple[str, int, int, str] | None:
         closed = -1  # where a quoted text or [..] ended: a '#' there needs a space before it
         if (quote or flow) and stripped.strip(" \t") and not (flow and stripped.startswith("#")):
             if quote and "\t" in line[:n - len(line.lstrip(" \t"))]:
-                return "KAM001", number, line.index("\t") + 1, TAB_MESSAGE
+                return "KAM001", number, line.index("\t") + 1, TAB_INDENT
             if indent <= held:
                 return ("KAM001", number, indent + 1, "this line continues the [..], {..} or quoted text "
-                        "above; indent it more than the line that opened it")
+                        "opened above; indent it more than the line that opened it, or close what is left open "
+                        "(a ']', '}' or quote)")
         if not quote and not flow:
             head = line[:3]
             marker = head in ("---", "...") and _ws(line[3:4])
@@ -451,7 +453,7 @@ def scan_divergent(text: str) -> tuple[str, int, int, str] | None:
                 i += 1
                 continue
             if ch == "\t":
-                return "KAM001", number, i + 1, TAB_MESSAGE
+                return "KAM001", number, i + 1, TAB_INDENT if not line[:i].strip(" -") else TAB_MESSAGE
             if ch == "#" and (i == 0 or line[i - 1] in " \t"):
                 break
             if ch == "#" and i == closed:
@@ -528,6 +530,87 @@ def scan_divergent(text: str) -> tuple[str, int, int, str] | None:
     if block is not None and lines[-1].strip(" ") == "" and lines[-1]:
         return ("KAM003", len(lines), 1, f"the file ends in a line of spaces inside '|' or '>' text "
                 f"({_DIVERGES}); remove the spaces")
+    return None
+
+
+# --- the parsers' syntax errors in plain words --------------------------------------------------
+
+_EMPTY_THEN_ITEMS = re.compile(r" *(?:- +)?([^\s:#][^:#]*?): *(\[\]|\{\}) *(?:#.*)?")
+_KEY_VALUE = re.compile(r" *(?:- +)?([^\s:#\"'][^:#]*?): +(\S.*)")
+
+
+def _content(line: str) -> bool:
+    s = line.strip(" ")
+    return bool(s) and not s.startswith("#")
+
+
+def _levels(lines: list[str], before: int) -> dict[int, int]:
+    """The indentations a line after lines[:before] may use: ancestors' and siblings' -> their line."""
+    levels: dict[int, int] = {}
+    low = 1 << 30
+    for k in range(before - 1, -1, -1):
+        line = lines[k]
+        if not _content(line):
+            continue
+        indent = len(line) - len(line.lstrip(" "))
+        if indent > low:
+            continue
+        low = indent
+        rest, at = line[indent:], indent
+        levels.setdefault(at, k + 1)
+        while rest.startswith("- ") or rest == "-":  # '- key:' opens a level after the dash
+            stripped = rest[1:].lstrip(" ")
+            at += len(rest) - len(stripped)
+            rest = stripped
+            levels.setdefault(at, k + 1)
+        if indent == 0:
+            break
+    return levels
+
+
+def explain(text: str, line: int, column: int) -> tuple[int, int, str] | None:
+    """A plain message, with the line to fix, for the common mistakes behind a parser's syntax error:
+    items under 'key: []', indentation that lines up with nothing, a missing ':' after a key, and
+    ': ' inside unquoted text. None when the error is none of these."""
+    lines = text.split("\n")
+    at = min(line, len(lines)) - 1
+    while at > 0 and not _content(lines[at]):
+        at -= 1
+    here = lines[at]
+    prev = next((k for k in range(at - 1, -1, -1) if _content(lines[k])), None)
+    indent = len(here) - len(here.lstrip(" "))
+    if prev is not None:
+        before = lines[prev]
+        empty = _EMPTY_THEN_ITEMS.fullmatch(before)
+        if empty and indent > len(before) - len(before.lstrip(" ")):
+            key, brackets = empty[1], empty[2]
+            what = "an empty list" if brackets == "[]" else "an empty mapping"
+            return (prev + 1, before.index(brackets, before.index(":")) + 1,
+                    f"'{key}: {brackets}' says '{key}' is {what}, but indented lines follow it: "
+                    f"remove the '{brackets}' after '{key}:'")
+    if at < line - 1 or prev is None:  # the error is past the last line: the last line is at fault
+        levels = None
+    else:
+        levels = _levels(lines, at)
+    if levels and indent not in levels:
+        near = sorted(levels, key=lambda lv: (abs(lv - indent), -lv))[0]
+        spaces = lambda n: f"{n} space" + ("" if n == 1 else "s")  # noqa: E731
+        return (at + 1, indent + 1, f"this line is indented by {spaces(indent)}, which lines up with no "
+                f"line above it: indent it by {spaces(near)} like line {levels[near]}")
+    if prev is not None and (line - 1 > at or ":" in here or line - 1 == at):
+        before = lines[prev]
+        b_indent = len(before) - len(before.lstrip(" "))
+        body = before.strip(" ")
+        if (":" not in body and "#" not in body and b_indent == indent and " " in body
+                and not body.startswith(("-", '"', "'", "[", "{", "?", "%", "&", "*", "!", "|", ">"))):
+            key, _, value = body.partition(" ")
+            return (prev + 1, b_indent + len(key) + 1,
+                    f"no ':' after '{key}': write '{key}: {value.strip()}'")
+    pair = _KEY_VALUE.fullmatch(here)
+    if pair and 0 < column - 1 < len(here) and here[column - 1] == ":" and column - 1 > here.index(": "):
+        key, value = pair[1], pair[2]
+        return (at + 1, column, f"the value of '{key}' holds ': ', which YAML reads as a new key: "
+                f"put the value in quotes: {key}: \"{value}\"")
     return None
 
 
@@ -811,8 +894,12 @@ def parse_text(text: str, path: str, parser: str = "auto") -> Document:
         if builder.ended:  # libyaml (YAML 1.1) wants '---' after '...'; ruamel sees a second document there
             builder.doc.findings.append(Finding("KAM003", Severity.error, path, line, 1, _SECOND_DOCUMENT))
         else:
-            builder.doc.findings.append(Finding("KAM001", Severity.error, path, line, col,
-                                                f"malformed YAML: {message}"))
+            plain = explain(text, line, col) if type(exc).__name__ != "ReaderError" else None
+            if plain is not None:
+                line, col, message = plain
+            else:
+                message = f"malformed YAML: {message}"
+            builder.doc.findings.append(Finding("KAM001", Severity.error, path, line, col, message))
     doc = builder.doc
     doc.data = builder.root if not any(f.rule in ("KAM001", "KAM004") for f in doc.findings) else None
     doc.positions = Positions(builder.root_node or [1, 1]) if doc.data is not None else Positions(builder.root_node)
