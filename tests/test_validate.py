@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLES, FIXTURES
-from kamctl.yamlio.read import c_parser_available, read_file
+from kamctl.yamlio.read import c_parser_available, parse_text, read_file
 
 INVALID = FIXTURES / "invalid"
 LINE = re.compile(r"^(?P<path>[^\s:][^:]*):(?P<line>\d+):(?P<col>\d+): (?P<code>KAM\d{3}) (?P<message>\S.*)$")
@@ -400,3 +400,10 @@ def test_validate_prints_the_plain_message_and_the_line(workspace, kamctl, monke
              if f["code"] == "KAM001"}
     assert found == PLAIN
     assert "did not find expected key" not in result.stdout and "cannot start any token" not in result.stdout
+
+
+def test_a_syntax_error_that_is_none_of_the_common_mistakes_keeps_the_parsers_words():
+    for parser in ("c", "pure") if c_parser_available() else ("pure",):
+        doc = parse_text("a: b\n- c\n", "a.yaml", parser)
+        assert [(f.rule, f.line) for f in doc.findings] == [("KAM001", 2)]
+        assert doc.findings[0].message.startswith("malformed YAML: while parsing a block mapping")
