@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLES, FIXTURES
+from kamctl.yamlio.read import c_parser_available, parse_text, read_file
 
 INVALID = FIXTURES / "invalid"
 LINE = re.compile(r"^(?P<path>[^\s:][^:]*):(?P<line>\d+):(?P<col>\d+): (?P<code>KAM\d{3}) (?P<message>\S.*)$")
@@ -360,3 +361,49 @@ def test_empty_kam_yaml_is_a_valid_workspace(workspace, kamctl):
     result = kamctl("validate", ws=ws)
     assert result.exit_code == 0, result
 
+
+
+# --- common YAML mistakes in plain words (issue 13) ----------------------------------------------
+
+MISTAKES = FIXTURES / "yaml-mistakes"
+PLAIN = {
+    "tab-indentation.yaml": (3, 1, "a tab is used for indentation; YAML needs spaces: replace the tab with spaces"),
+    "indented-one-more.yaml": (4, 4, "this line is indented by 3 spaces, which lines up with no line above it: "
+                                     "indent it by 2 spaces like line 3"),
+    "indented-one-less.yaml": (4, 2, "this line is indented by 1 space, which lines up with no line above it: "
+                                     "indent it by 2 spaces like line 3"),
+    "items-under-empty-list.yaml": (2, 18, "'decision_makers: []' says 'decision_makers' is an empty list, but "
+                                           "indented lines follow it: remove the '[]' after 'decision_makers:'"),
+    "missing-colon.yaml": (2, 9, "no ':' after 'industry': write 'industry: Food and beverages'"),
+    "colon-in-text.yaml": (2, 17, "the value of 'notes' holds ': ', which YAML reads as a new key: put the value "
+                                  "in quotes: notes: \"Next step: workshop in March\""),
+}
+
+
+@pytest.mark.parametrize("parser", ["c", "pure"])
+@pytest.mark.parametrize("name", list(PLAIN))
+def test_a_common_yaml_mistake_is_named_in_plain_words_at_its_line(name, parser):
+    if parser == "c" and not c_parser_available():
+        pytest.skip("PyYAML's libyaml CParser is not installed")
+    doc = read_file(MISTAKES / name, name, parser)
+    assert [(f.rule, f.line, f.column, f.message) for f in doc.findings] == [("KAM001", *PLAIN[name])]
+
+
+def test_validate_prints_the_plain_message_and_the_line(workspace, kamctl, monkeypatch):
+    ws = workspace()
+    for name in PLAIN:
+        shutil.copyfile(MISTAKES / name, ws / "accounts" / name)
+    monkeypatch.chdir(ws)
+    result = kamctl("validate", *(f"accounts/{name}" for name in PLAIN))
+    assert result.exit_code == 1, result
+    found = {Path(f["path"]).name: (f["line"], f["col"], f["message"]) for f in findings(result.stdout)
+             if f["code"] == "KAM001"}
+    assert found == PLAIN
+    assert "did not find expected key" not in result.stdout and "cannot start any token" not in result.stdout
+
+
+def test_a_syntax_error_that_is_none_of_the_common_mistakes_keeps_the_parsers_words():
+    for parser in ("c", "pure") if c_parser_available() else ("pure",):
+        doc = parse_text("a: b\n- c\n", "a.yaml", parser)
+        assert [(f.rule, f.line) for f in doc.findings] == [("KAM001", 2)]
+        assert doc.findings[0].message.startswith("malformed YAML: while parsing a block mapping")
