@@ -286,12 +286,11 @@ def test_git_workspace_warm_equals_cold_and_follows_commits_and_edits(kamctl, re
 
 @needs_git
 def test_git_state_is_one_call(repo_ws, monkeypatch):
-    from kamctl import cache as cache_mod
-    from kamctl import history
+    from kamctl import git as cache_mod
 
     calls = []
-    original = history._run
-    monkeypatch.setattr(history, "_run", lambda cwd, args, *a, **k: calls.append(args) or original(cwd, args, *a, **k))
+    original = cache_mod.run
+    monkeypatch.setattr(cache_mod, "run", lambda cwd, args, *a, **k: calls.append(args) or original(cwd, args, *a, **k))
     (repo_ws / "accounts" / "stale.yaml").write_text(ACCOUNT + "\n# edited\n")
     (repo_ws / "accounts" / "new.yaml").write_text(ACCOUNT)
     head, files = cache_mod.git_state(repo_ws)
