@@ -10,10 +10,13 @@ runs with the repository's code-running settings off and its paths literal:
 - `GIT_LITERAL_PATHSPECS=1`: a file or folder named `*.yaml` or `:(glob)x` is that path, never a pattern;
 - `GIT_OPTIONAL_LOCKS=0`: `git status` does not write the index.
 
+- clean/smudge filter drivers defined in the repository's own config (local or worktree scope;
+  `git status` runs a clean filter to compare a touched file) are switched off through
+  GIT_CONFIG_COUNT (no switch turns every driver off before git 2.40's --attr-source). Drivers
+  from the user's own system or global config (git-lfs) stay.
+
 safe.directory is left to git: a repository owned by someone else is refused with a message
-saying so, rather than overridden. Clean/smudge filters need a driver defined in the repository's
-own config (.git/config is never part of a clone or a pull request); git 2.39 has no switch that
-turns all of them off, so they are not handled here.
+saying so, rather than overridden.
 
 Blobs are read with `cat-file --batch-check` first (sizes only), then `--batch` for the blobs
 within the caller's limit, so a huge blob in history is never read by git or by kamctl.
@@ -48,12 +51,41 @@ _NO_COMMITS = "the repository has no commits yet; commit the workspace first"
 # --- running git -----------------------------------------------------------------------------------
 
 
-def _env() -> dict[str, str]:
+_FILTER_RE = re.compile(r"^filter\.(.+)\.(clean|smudge|process|required)$", re.I)
+_TRUSTED_SCOPES = ("system", "global", "command")
+_GUARDS: dict[str, dict[str, str]] = {}  # folder -> the environment that switches its repository's filters off
+
+
+def _base_env() -> dict[str, str]:
     env = dict(os.environ)
     env.pop("GIT_EXTERNAL_DIFF", None)
     env.update(GIT_OPTIONAL_LOCKS="0", LC_ALL="C", GIT_TERMINAL_PROMPT="0", GIT_PAGER="cat",
                GIT_LITERAL_PATHSPECS="1")
     return env
+
+
+def _env(cwd: Path) -> dict[str, str]:
+    """The safe environment for git in cwd: the base one, plus the repository's own filter drivers off."""
+    key = str(cwd)
+    if key not in _GUARDS:
+        env = _base_env()
+        try:
+            proc = subprocess.run(_argv(["config", "--list", "--show-scope", "--name-only", "-z"]), cwd=cwd,
+                                  capture_output=True, env=env)
+            items = proc.stdout.decode(errors="replace").split("\0") if proc.returncode == 0 else []
+        except OSError:
+            items = []
+        count = int(env.get("GIT_CONFIG_COUNT", "0") or 0)
+        for scope, name in zip(items[0::2], items[1::2]):
+            match = _FILTER_RE.match(name)
+            if match and scope not in _TRUSTED_SCOPES:
+                env[f"GIT_CONFIG_KEY_{count}"] = name
+                env[f"GIT_CONFIG_VALUE_{count}"] = "false" if match.group(2).lower() == "required" else ""
+                count += 1
+        if count:
+            env["GIT_CONFIG_COUNT"] = str(count)
+        _GUARDS[key] = env
+    return _GUARDS[key]
 
 
 def _argv(args: Iterable[str]) -> list[str]:
@@ -63,7 +95,7 @@ def _argv(args: Iterable[str]) -> list[str]:
 def run(cwd: Path, args: list[str], input: bytes | None = None, check: bool = True) -> subprocess.CompletedProcess:
     """One git command with the safe options; GitError when git is missing or (check) fails."""
     try:
-        proc = subprocess.run(_argv(args), cwd=cwd, input=input, capture_output=True, env=_env())
+        proc = subprocess.run(_argv(args), cwd=cwd, input=input, capture_output=True, env=_env(cwd))
     except FileNotFoundError:
         raise GitError("git is not installed (or not on PATH); history, diff and --at need it") from None
     if check and proc.returncode != 0:
@@ -228,8 +260,8 @@ class Repo:
         if not shas:
             return {}
         try:
-            proc = subprocess.Popen(_argv(["cat-file", "--batch"]), cwd=self.top, env=_env(), stdin=subprocess.PIPE,
-                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            proc = subprocess.Popen(_argv(["cat-file", "--batch"]), cwd=self.top, env=_env(self.top),
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         except FileNotFoundError:
             raise GitError("git is not installed (or not on PATH); history, diff and --at need it") from None
         assert proc.stdin is not None and proc.stdout is not None

@@ -174,33 +174,44 @@ def test_other_git_readers_stay_bounded_too(huge_history, args):
 # --- nothing in the repository runs ----------------------------------------------------------------------
 
 
-def test_repository_config_never_runs_anything(tmp_path):
+TRAPS = {  # what the repository's own config sets -> a plain git command that shows the trap is armed
+    "fsmonitor": ([("core.fsmonitor", "{trap}")], ["status"]),
+    "clean filter": ([("filter.trap.clean", "{trap}"), ("filter.trap.smudge", "{trap}"),
+                      ("filter.trap.required", "true")], ["status"]),
+    "textconv": ([("diff.trap.textconv", "{trap}")], ["log", "-p", "-1"]),
+    "diff driver": ([("diff.trap.command", "{trap}")], ["diff", "HEAD~1"]),
+    "external diff": ([("diff.external", "{trap}")], ["diff"]),
+    "hooks": ([("core.hooksPath", "{hooks}")], ["commit", "-q", "--allow-empty", "-m", "hooked"]),
+    "pager": ([("core.pager", "{trap}"), ("pager.log", "{trap}"), ("pager.status", "{trap}")], None),
+}
+
+
+@pytest.mark.parametrize("trap_name", sorted(TRAPS))
+def test_repository_config_never_runs_anything(tmp_path, trap_name):
     marker = tmp_path / "MARKER"
     trap = tmp_path / "trap.sh"
-    trap.write_text(f"#!/bin/sh\necho \"$0 $*\" >> '{marker}'\ncat >/dev/null 2>&1\nexit 0\n")
+    trap.write_text(f"#!/bin/sh\necho \"$0 $*\" >> '{marker}'\ncat\nexit 0\n")
     trap.chmod(0o755)
     hooks = tmp_path / "hooks"
     hooks.mkdir()
-    for name in ("pre-commit", "post-checkout", "post-index-change", "reference-transaction", "pre-auto-gc",
-                 "post-rewrite", "fsmonitor-watchman"):
+    for name in ("pre-commit", "commit-msg", "post-commit", "post-checkout", "post-index-change",
+                 "reference-transaction", "pre-auto-gc", "post-rewrite"):
         shutil.copy(trap, hooks / name)
     repo = new_repo(tmp_path / "repo")
     put(repo / "kam.yaml", "")
     put(repo / "accounts" / "acme.yaml", ACME)
-    put(repo / ".gitattributes", "*.yaml diff=trap\n")
+    put(repo / ".gitattributes", "*.yaml diff=trap filter=trap\n")
     commit(repo, "one")
     put(repo / "accounts" / "acme.yaml", ACME.replace("Acme", "Acme Two"))
     commit(repo, "two")
-    for key, value in (("core.fsmonitor", str(trap)), ("core.hooksPath", str(hooks)),
-                       ("diff.trap.textconv", str(trap)), ("diff.trap.command", str(trap)),
-                       ("diff.external", str(trap)), ("core.pager", str(trap)), ("pager.log", str(trap))):
-        git(repo, "config", key, value)
-    put(repo / "accounts" / "acme.yaml", ACME.replace("Acme", "Acme Three"))  # dirty: status must look
-    # the traps are armed: plain git runs them
-    subprocess.run(["git", "status", "--porcelain"], cwd=repo, capture_output=True)
-    subprocess.run(["git", "log", "-p", "-1"], cwd=repo, capture_output=True)
-    assert marker.exists()
-    marker.unlink()
+    settings, armed_by = TRAPS[trap_name]
+    for key, value in settings:
+        git(repo, "config", key, value.format(trap=trap, hooks=hooks))
+    put(repo / "accounts" / "acme.yaml", ACME.replace("Acme", "Acme Tri"))  # same size: status reads it
+    if armed_by is not None:  # plain git runs the trap
+        subprocess.run(["git", *armed_by], cwd=repo, capture_output=True)
+        assert marker.exists()
+        marker.unlink()
     for args in (["check"], ["check"], ["history", "acme"], ["diff"], ["diff", "HEAD~1", "HEAD"],
                  ["score", "--at", "HEAD~1"], ["pipeline", "--at", "HEAD"]):
         r = cli("-w", str(repo), *args)
