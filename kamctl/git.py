@@ -8,8 +8,7 @@ runs with the repository's code-running settings off and its paths literal:
 - `--no-pager`, `core.pager=cat`, `color.ui=false`, `log.showSignature=false` (no gpg.program),
   `--no-textconv --no-ext-diff` on `git log`;
 - `GIT_LITERAL_PATHSPECS=1`: a file or folder named `*.yaml` or `:(glob)x` is that path, never a pattern;
-- `GIT_OPTIONAL_LOCKS=0`: `git status` does not write the index.
-
+- `GIT_OPTIONAL_LOCKS=0`: `git status` does not write the index;
 - clean/smudge filter drivers defined in the repository's own config (local or worktree scope;
   `git status` runs a clean filter to compare a touched file) are switched off through
   GIT_CONFIG_COUNT (no switch turns every driver off before git 2.40's --attr-source). Drivers
@@ -50,7 +49,6 @@ _NO_COMMITS = "the repository has no commits yet; commit the workspace first"
 
 # --- running git -----------------------------------------------------------------------------------
 
-
 _FILTER_RE = re.compile(r"^filter\.(.+)\.(clean|smudge|process|required)$", re.I)
 _TRUSTED_SCOPES = ("system", "global", "command")
 _GUARDS: dict[str, dict[str, str]] = {}  # folder -> the environment that switches its repository's filters off
@@ -75,7 +73,7 @@ def _env(cwd: Path) -> dict[str, str]:
             items = proc.stdout.decode(errors="replace").split("\0") if proc.returncode == 0 else []
         except OSError:
             items = []
-        count = int(env.get("GIT_CONFIG_COUNT", "0") or 0)
+        count = int(env["GIT_CONFIG_COUNT"]) if env.get("GIT_CONFIG_COUNT", "").isdigit() else 0
         for scope, name in zip(items[0::2], items[1::2]):
             match = _FILTER_RE.match(name)
             if match and scope not in _TRUSTED_SCOPES:
