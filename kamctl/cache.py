@@ -104,10 +104,6 @@ def entry_key(raw: bytes, account_id: str, secret: bytes) -> str:
     return h.hexdigest()
 
 
-def _mac(body: bytes, secret: bytes) -> str:
-    return hashlib.blake2b(body, digest_size=16, key=secret, person=b"kamctl-entry").hexdigest()
-
-
 MAX_PACKS = 16  # more pack files than this: the next write merges what the run used into one
 MAX_PACK_BYTES = 512 * 1024 * 1024  # all packs together, read at most (10,000 accounts make about 115 MB)
 MAX_CHECK_BYTES = 64 * 1024 * 1024  # check.json: findings of 10,000 accounts are a few MB
@@ -340,39 +336,6 @@ def check_code_hash() -> str:
                 pass
         _check_code_hash = h.hexdigest()
     return _check_code_hash
-
-
-def git_state(root: Path) -> tuple[str, dict[str, str]]:
-    """One `git status` for the workspace: the HEAD commit ("-" outside git, "initial" before the first
-    commit) and the status code of each account file that is not clean (by file name; "??" untracked)."""
-    from kamctl.history import _run
-    from kamctl.workspace import WorkspaceError
-
-    try:
-        proc = _run(Path(root), ["status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all",
-                                 "--", ":(glob)accounts/*"], check=False)
-    except (WorkspaceError, OSError):
-        return "-", {}
-    if proc.returncode != 0:
-        return "-", {}
-    head, files = "?", {}
-    tokens = proc.stdout.decode("utf-8", errors="surrogateescape").split("\0")
-    skip = False
-    for tok in tokens:
-        if skip:  # the original path of a rename
-            skip = False
-            continue
-        if tok.startswith("# branch.oid "):
-            head = tok[len("# branch.oid "):].strip()
-        elif tok[:2] in ("1 ", "2 ", "u "):
-            kind = tok[0]
-            parts = tok.split(" ", {"1": 8, "2": 9, "u": 10}[kind])
-            path, code = parts[-1], parts[1]
-            files[path.rsplit("/", 1)[-1]] = code
-            skip = kind == "2"
-        elif tok.startswith("? "):
-            files[tok[2:].rsplit("/", 1)[-1]] = "??"
-    return head, files
 
 
 class CheckCache:

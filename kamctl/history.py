@@ -1,181 +1,37 @@
-"""Plans that remember: the workspace at a git revision or date, read through the `git` command line.
+"""Plans that remember: the workspace at a git revision or date, read from git (kamctl.git).
 
-Nothing here touches the working tree, the index or HEAD: only read-only plumbing runs
-(`rev-parse`, `log`, `ls-tree`, `cat-file --batch`, `describe`), with optional locks off. Files are
-read from blobs and go through the same read + validate path as files on disk
-(`kamctl.workspace.load_account_bytes`), so an account invalid at some revision comes back
-with findings, never an exception. Usage problems (no git repository, unknown revision, a date
-before the first commit) raise `WorkspaceError` (exit 2).
+Nothing here touches the working tree, the index or HEAD: kamctl.git runs only read-only
+plumbing. Files are read from blobs and go through the same read + validate path as files on
+disk (`kamctl.workspace.load_account_bytes`), so an account invalid at some revision comes back
+with findings, never an exception; a blob over the read limit is refused (KAM004) without being
+read. Usage problems (no git repository, unknown revision, a date before the first commit) raise
+GitError (a WorkspaceError: exit 2).
 
-One `git log`/`ls-tree` and one `cat-file --batch` process per revision or per history, never one
-per file.
+One `git log`/`ls-tree` and one pair of `cat-file` processes per revision or per history, never
+one per file.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import re
-import subprocess
-from dataclasses import dataclass, field
+import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from kamctl.workspace import ACCOUNTS_DIR, SETTINGS_FILE, LoadedAccount, Workspace, WorkspaceError
-
-DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-_SEP, _FIELD = "\x1e", "\x1f"
-_LOG_FORMAT = f"{_SEP}%H{_FIELD}%aI{_FIELD}%an{_FIELD}%s"
-DEFAULT_BASE_DAYS = 90
-
-
-# --- running git -----------------------------------------------------------------------------------
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(GIT_OPTIONAL_LOCKS="0", LC_ALL="C", GIT_TERMINAL_PROMPT="0", GIT_PAGER="cat")
-    return env
+from kamctl import movement
+from kamctl.cache import Cache
+from kamctl.errors import GitError, WorkspaceError
+from kamctl.findings import Finding, Severity
+from kamctl.git import DATE_RE, Blob, Commit, Repo, default_base, open_repo, resolve
+from kamctl.model.settings import Settings
+from kamctl.workspace import (ACCOUNTS_DIR, SETTINGS_FILE, LoadedAccount, Workspace, display, load_account_bytes,
+                              load_settings, load_workspace)
+from kamctl.yamlio.read import MAX_BYTES
 
 
-def _run(cwd: Path, args: list[str], input: bytes | None = None, check: bool = True) -> subprocess.CompletedProcess:
-    try:
-        proc = subprocess.run(["git", "-c", "core.quotePath=false", *args], cwd=cwd, input=input,
-                              capture_output=True, env=_env())
-    except FileNotFoundError:
-        raise WorkspaceError("git is not installed (or not on PATH); history, diff and --at need it") from None
-    if check and proc.returncode != 0:
-        raise WorkspaceError(f"git {args[0]} failed: {proc.stderr.decode(errors='replace').strip()}")
-    return proc
-
-
-@dataclass(frozen=True)
-class Commit:
-    sha: str
-    date: str  # author date, ISO 8601 with offset
-    author: str
-    subject: str
-    label: str  # what the user asked for (a tag, a date, HEAD~3) or how it was chosen
-
-    @property
-    def short(self) -> str:
-        return self.sha[:7]
-
-    @property
-    def day(self) -> dt.date:
-        return dt.date.fromisoformat(self.date[:10])
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"label": self.label, "commit": self.sha, "date": self.date[:10], "author": self.author,
-                "subject": self.subject}
-
-
-def _parse_commit(header: str, label: str) -> Commit:
-    sha, date, author, subject = (header.split(_FIELD) + ["", "", "", ""])[:4]
-    return Commit(sha.strip(), date, author, subject.rstrip("\n"), label)
-
-
-@dataclass
-class Repo:
-    """A workspace inside a git repository: top is the repository, prefix the workspace's folder in it."""
-
-    root: Path
-    top: Path
-    prefix: str  # "" or "sub/folder/"
-    _blobs: dict = field(default_factory=dict)  # blob sha -> loaded result, shared across revisions
-
-    def path(self, rel: str) -> str:
-        return self.prefix + rel
-
-    def git(self, *args: str, input: bytes | None = None, check: bool = True) -> subprocess.CompletedProcess:
-        return _run(self.top, list(args), input, check)
-
-    def cat(self, names: Iterable[str]) -> dict[str, tuple[str, bytes] | None]:
-        """`git cat-file --batch` for many objects in one process: name -> (object sha, bytes) or None."""
-        names = list(dict.fromkeys(names))
-        if not names:
-            return {}
-        out = self.git("cat-file", "--batch", input="".join(n + "\n" for n in names).encode()).stdout
-        result: dict[str, tuple[str, bytes] | None] = {}
-        pos = 0
-        for name in names:
-            end = out.index(b"\n", pos)
-            header = out[pos:end].decode(errors="replace").split(" ")
-            pos = end + 1
-            if len(header) != 3 or header[1] in ("missing", "ambiguous"):
-                result[name] = None
-                continue
-            size = int(header[2])
-            result[name] = (header[0], out[pos:pos + size]) if header[1] == "blob" else None
-            pos += size + 1
-        return result
-
-    def commit(self, rev: str, label: str | None = None) -> Commit:
-        proc = self.git("log", "-1", f"--format={_LOG_FORMAT}", "--end-of-options", f"{rev}^{{commit}}", "--",
-                        check=False)
-        text = proc.stdout.decode(errors="replace").strip(_SEP + "\n")
-        if proc.returncode != 0 or not text:
-            raise WorkspaceError(f"unknown revision {rev!r}: not a commit, tag or branch of this repository; "
-                                 "give a revision (`git log --oneline` lists them) or a date as YYYY-MM-DD")
-        return _parse_commit(text, label or rev)
-
-
-def open_repo(root: Path) -> Repo:
-    """The git repository holding the workspace; WorkspaceError when there is none."""
-    from kamctl.workspace import display
-
-    root = Path(root)
-    proc = _run(root, ["rev-parse", "--show-toplevel", "--show-prefix"], check=False)
-    if proc.returncode != 0:
-        raise WorkspaceError(f"{display(root)} is not in a git repository, so it has no history; "
-                             "keep the workspace in git (`git init && git add . && git commit`) to use "
-                             "history, diff and --at")
-    lines = proc.stdout.decode().split("\n")
-    top, prefix = Path(lines[0]), (lines[1] if len(lines) > 1 else "")
-    return Repo(root, top, prefix)
-
-
-def resolve(repo: Repo, at: str) -> Commit:
-    """A revision (tag, branch, sha, HEAD~2) or a YYYY-MM-DD date: the last commit on or before that day's end."""
-    at = at.strip()
-    if not at or at.startswith("-"):
-        raise WorkspaceError(f"{at!r} is not a revision or a date (YYYY-MM-DD)")
-    if DATE_RE.match(at):
-        try:
-            dt.date.fromisoformat(at)
-        except ValueError:
-            raise WorkspaceError(f"{at!r} is not a real date; write YYYY-MM-DD") from None
-        proc = repo.git("log", "-1", f"--format={_LOG_FORMAT}", f"--before={at} 23:59:59", "HEAD", "--", check=False)
-        text = proc.stdout.decode(errors="replace").strip(_SEP + "\n")
-        if proc.returncode != 0:
-            raise WorkspaceError("the repository has no commits yet; commit the workspace first")
-        if not text:
-            first = _first_commit(repo)
-            raise WorkspaceError(f"no commit on or before {at}: the first commit is from {first.date[:10]}")
-        return _parse_commit(text, at)
-    return repo.commit(at)
-
-
-def _first_commit(repo: Repo) -> Commit:
-    roots = repo.git("rev-list", "--max-parents=0", "HEAD").stdout.decode().split()
-    return repo.commit(roots[-1], "first commit")
-
-
-def default_base(repo: Repo, today: dt.date | None = None) -> Commit:
-    """diff's default: the last tag, else the last commit 90 or more days ago, else the first commit."""
-    proc = repo.git("describe", "--tags", "--abbrev=0", "HEAD", check=False)
-    tag = proc.stdout.decode().strip()
-    if proc.returncode == 0 and tag:
-        return repo.commit(f"refs/tags/{tag}", f"tag {tag}")
-    now = dt.datetime.combine(today, dt.time(23, 59, 59)) if today else dt.datetime.now()
-    cutoff = (now - dt.timedelta(days=DEFAULT_BASE_DAYS)).strftime("%Y-%m-%d %H:%M:%S")
-    proc = repo.git("log", "-1", f"--format={_LOG_FORMAT}", f"--before={cutoff}", "HEAD", "--", check=False)
-    if proc.returncode != 0:
-        raise WorkspaceError("the repository has no commits yet; commit the workspace first")
-    text = proc.stdout.decode(errors="replace").strip(_SEP + "\n")
-    if text:
-        return _parse_commit(text, f"last commit {DEFAULT_BASE_DAYS}+ days ago")
-    return _first_commit(repo)
+def _repo(root: Path) -> Repo:
+    return open_repo(root, display(root))
 
 
 # --- a workspace at a revision ---------------------------------------------------------------------
@@ -185,28 +41,35 @@ def _shown(rel: str, commit: Commit) -> str:
     return f"{rel}@{commit.short}"
 
 
-def _load_blob(repo: Repo, kind: str, rel: str, commit: Commit, obj: tuple[str, bytes], parser: str,
+def _load_blob(repo: Repo, kind: str, rel: str, commit: Commit, blob: Blob, parser: str,
                cache: Any = None) -> Any:
     """Settings or an account from blob bytes through the workspace read path, cached per blob."""
-    from kamctl.workspace import load_account_bytes, load_settings
-
-    sha, raw = obj
-    key = (kind, sha, rel)
-    if key not in repo._blobs:
+    key = (kind, blob.sha, rel)
+    if key not in repo.blobs:
         shown = _shown(rel, commit)
-        if kind == "settings":
-            repo._blobs[key] = load_settings(repo.root, parser, raw=raw, shown=shown)
+        if blob.data is None:
+            repo.blobs[key] = _refused(repo, rel, commit, "KAM004",
+                                       f"file is {blob.size:,} bytes; the limit is {MAX_BYTES:,}")
+        elif kind == "settings":
+            repo.blobs[key] = load_settings(repo.root, parser, raw=blob.data, shown=shown)
         else:
-            repo._blobs[key] = load_account_bytes(raw, repo.root / rel, shown, parser, cache)
-    return repo._blobs[key]
+            repo.blobs[key] = load_account_bytes(blob.data, repo.root / rel, shown, parser, cache)
+    return repo.blobs[key]
 
 
-def settings_at(repo: Repo, commit: Commit, obj: tuple[str, bytes] | None, parser: str = "auto") -> tuple[Any, str, list]:
-    if obj is None:
-        from kamctl.model.settings import Settings
+def _refused(repo: Repo, rel: str, commit: Commit, code: str, message: str) -> LoadedAccount:
+    """An account file kamctl would not read at that revision: no model, one finding saying why."""
+    loaded = LoadedAccount(id=Path(rel).stem, path=_shown(rel, commit), file=repo.root / rel)
+    loaded.findings.append(Finding(code, Severity.error, loaded.path, 1, 1, message, loaded.id))
+    return loaded
 
+
+def settings_at(repo: Repo, commit: Commit, blob: Blob | None, parser: str = "auto") -> tuple[Any, str, list]:
+    if blob is None:
         return Settings(), _shown(SETTINGS_FILE, commit), []
-    return _load_blob(repo, "settings", SETTINGS_FILE, commit, obj, parser)
+    if blob.data is None:
+        raise WorkspaceError(f"{_shown(SETTINGS_FILE, commit)} is {blob.size:,} bytes; the limit is {MAX_BYTES:,}")
+    return _load_blob(repo, "settings", SETTINGS_FILE, commit, blob, parser)
 
 
 def workspace_at_commit(repo: Repo, commit: Commit, ids: Iterable[str] | None = None, parser: str = "auto",
@@ -217,18 +80,10 @@ def workspace_at_commit(repo: Repo, commit: Commit, ids: Iterable[str] | None = 
     use_cache: share the working tree's parse/validate cache (.kamctl-cache/, keyed by content).
     reuse: blob sha -> an already loaded clean account with exactly that content (the working tree's).
     """
-    from kamctl.findings import Finding, Severity
-    from kamctl.yamlio.read import MAX_BYTES
-
     settings_path = repo.path(SETTINGS_FILE)
-    accounts_path = repo.path(ACCOUNTS_DIR)
-    listing = repo.git("ls-tree", "-r", "-z", "--end-of-options", commit.sha, "--", settings_path,
-                       accounts_path).stdout.decode(errors="replace")
     settings_blob = None
     files: list[tuple[str, str, str]] = []  # (mode, sha, workspace-relative path)
-    for entry in filter(None, listing.split("\0")):
-        meta, _, path = entry.partition("\t")
-        mode, kind, sha = meta.split(" ")
+    for mode, kind, sha, path in repo.tree(commit, settings_path, repo.path(ACCOUNTS_DIR)):
         if path == settings_path and kind == "blob":
             settings_blob = sha
             continue
@@ -249,33 +104,23 @@ def workspace_at_commit(repo: Repo, commit: Commit, ids: Iterable[str] | None = 
         files = [by_id[i] for i in wanted]
     reuse = reuse or {}
     blobs = repo.cat([sha for _, sha, rel in files if not _reusable(reuse, sha, rel)]
-                     + ([settings_blob] if settings_blob else []))
+                     + ([settings_blob] if settings_blob else []), MAX_BYTES)
     settings, shown, settings_findings = settings_at(repo, commit, blobs.get(settings_blob) if settings_blob else None,
                                                      parser)
-    cache = None
-    if use_cache:
-        from kamctl.cache import Cache
-
-        cache = Cache(repo.root)
+    cache = Cache(repo.root) if use_cache else None
     accounts = []
     for mode, sha, rel in files:
         if mode != "120000" and _reusable(reuse, sha, rel):
             accounts.append(reuse[sha])
             continue
-        obj = blobs.get(sha)
-        refusal = None
+        blob = blobs.get(sha)
         if mode == "120000":
-            refusal = ("KAM008", "this file was a link at that revision; kamctl does not follow links")
-        elif obj is None:
-            refusal = ("KAM008", "the file could not be read from git")
-        elif len(obj[1]) > MAX_BYTES:
-            refusal = ("KAM004", f"file is {len(obj[1]):,} bytes; the limit is {MAX_BYTES:,}")
-        if refusal:
-            loaded = LoadedAccount(id=Path(rel).stem, path=_shown(rel, commit), file=repo.root / rel)
-            loaded.findings.append(Finding(refusal[0], Severity.error, loaded.path, 1, 1, refusal[1], loaded.id))
-            accounts.append(loaded)
+            accounts.append(_refused(repo, rel, commit, "KAM008",
+                                     "this file was a link at that revision; kamctl does not follow links"))
+        elif blob is None:
+            accounts.append(_refused(repo, rel, commit, "KAM008", "the file could not be read from git"))
         else:
-            accounts.append(_load_blob(repo, "account", rel, commit, obj, parser, cache))
+            accounts.append(_load_blob(repo, "account", rel, commit, blob, parser, cache))
     ws = Workspace(repo.root, settings, shown, settings_findings, accounts)
     ws.revision = commit  # type: ignore[attr-defined]  # for headers: which commit this is
     return ws
@@ -288,8 +133,6 @@ def _reusable(reuse: dict[str, LoadedAccount], sha: str, rel: str) -> bool:
 
 def blob_ids(ws: Workspace) -> dict[str, LoadedAccount]:
     """Git blob ids (sha1) of the clean accounts of a working-tree workspace, to reuse them at a revision."""
-    import hashlib
-
     out = {}
     for la in ws.accounts:
         if la.account is None or la.findings:
@@ -308,7 +151,7 @@ def load_workspace_at(root: Path, at: str, ids: Iterable[str] | None = None, par
     Same Workspace as load_workspace; raises WorkspaceError for no repository, an unknown revision or
     a date before the first commit.
     """
-    repo = open_repo(root)
+    repo = _repo(root)
     return workspace_at_commit(repo, resolve(repo, at), ids, parser)
 
 
@@ -327,45 +170,26 @@ class Version:
     settings: Any
 
 
-def _log_entries(text: str) -> list[tuple[str, list[list[str]]]]:
-    entries = []
-    for chunk in text.split(_SEP):
-        if not chunk.strip():
-            continue
-        header, _, rest = chunk.partition("\n")
-        changes = [line.split("\t") for line in rest.split("\n") if "\t" in line]
-        entries.append((header, changes))
-    return entries
-
-
 _STATUS = {"A": "added", "M": "modified", "R": "renamed", "C": "added", "D": "deleted", "T": "modified"}
 
 
 def account_versions(repo: Repo, account_id: str, parser: str = "auto") -> list[Version]:
     """Every commit that changed the account's file, oldest first, following renames (git log --follow)."""
     rel = f"{ACCOUNTS_DIR}/{account_id}.yaml"
-    proc = repo.git("log", "--follow", "-M", f"--format={_LOG_FORMAT}", "--name-status", "HEAD", "--",
-                    repo.path(rel), check=False)
-    if proc.returncode != 0:
-        raise WorkspaceError("the repository has no commits yet; commit the workspace first")
     raw: list[tuple[Commit, str, str, str | None]] = []
-    for header, changes in _log_entries(proc.stdout.decode(errors="replace")):
-        commit = _parse_commit(header, "")
-        commit = Commit(commit.sha, commit.date, commit.author, commit.subject, commit.short)
-        if not changes:
+    for entry in repo.changes(repo.path(rel), follow=True):
+        if not entry.changes:
             continue  # a merge without its own change to the file
-        parts = changes[-1]
-        code = parts[0][:1]
-        status = _STATUS.get(code, "modified")
-        new = parts[-1]
-        old = parts[1] if code in ("R", "C") and len(parts) >= 3 else None
-        raw.append((commit, status, new, old))
+        c = entry.commit
+        change = entry.changes[-1]
+        commit = Commit(c.sha, c.date, c.author, c.subject, c.short)
+        raw.append((commit, _STATUS.get(change.status, "modified"), change.path, change.old_path))
     raw.reverse()
     names = []
     for commit, status, path, _ in raw:
         names.append(f"{commit.sha}:{path}")
         names.append(f"{commit.sha}:{repo.path(SETTINGS_FILE)}")
-    objects = repo.cat(names)
+    objects = repo.cat(names, MAX_BYTES)
     versions = []
     for commit, status, path, old in raw:
         wrel = path[len(repo.prefix):] if path.startswith(repo.prefix) else path
@@ -373,9 +197,9 @@ def account_versions(repo: Repo, account_id: str, parser: str = "auto") -> list[
         settings = settings_at(repo, commit, objects.get(f"{commit.sha}:{repo.path(SETTINGS_FILE)}"), parser)[0]
         loaded = None
         if status != "deleted":
-            obj = objects.get(f"{commit.sha}:{path}")
-            if obj is not None:
-                loaded = _load_blob(repo, "account", wrel, commit, obj, parser)
+            blob = objects.get(f"{commit.sha}:{path}")
+            if blob is not None:
+                loaded = _load_blob(repo, "account", wrel, commit, blob, parser)
         versions.append(Version(commit, status, wrel, orel, loaded, settings))
     return versions
 
@@ -385,13 +209,11 @@ def account_history(root: Path, account_id: str, since: str | None = None, parse
 
     since: a date (commits on or after it) or a revision (commits after it).
     """
-    from kamctl import movement
-
-    repo = open_repo(root)
+    repo = _repo(root)
     versions = account_versions(repo, account_id, parser)
     if not versions:
-        raise WorkspaceError(f"no history for account '{account_id}': git has no commit of "
-                             f"{repo.path(ACCOUNTS_DIR)}/{account_id}.yaml")
+        raise GitError(f"no history for account '{account_id}': git has no commit of "
+                       f"{repo.path(ACCOUNTS_DIR)}/{account_id}.yaml")
     keep: set[str] | None = None
     since_label = None
     if since is not None:
@@ -404,8 +226,7 @@ def account_history(root: Path, account_id: str, since: str | None = None, parse
             since_label = since
         else:
             base = resolve(repo, since)
-            proc = repo.git("rev-list", f"{base.sha}..HEAD")
-            after = set(proc.stdout.decode().split())
+            after = repo.after(base)
             keep = {v.commit.sha for v in versions if v.commit.sha in after}
             since_label = f"{since} ({base.short})"
     rows = []
@@ -446,12 +267,9 @@ def account_history(root: Path, account_id: str, since: str | None = None, parse
 def diff(root: Path, rev_a: str | None = None, rev_b: str | None = None, threshold: float = 0.5,
          parser: str = "auto", use_cache: bool = True, today: dt.date | None = None) -> dict[str, Any]:
     """What changed between two revisions (default: the last tag or a commit 90+ days old vs the working tree)."""
-    from kamctl import movement
-    from kamctl.workspace import load_workspace
-
+    repo = _repo(root)
+    base = resolve(repo, rev_a) if rev_a else default_base(repo, today)
     today = today or dt.date.today()
-    repo = open_repo(root)
-    base = resolve(repo, rev_a) if rev_a else default_base(repo, None)
     if rev_b:
         target = resolve(repo, rev_b)
         after = workspace_at_commit(repo, target, parser=parser, missing_ok=True, use_cache=use_cache)

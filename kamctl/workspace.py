@@ -13,16 +13,13 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from kamctl import fsafe
+from kamctl.errors import WorkspaceError
 from kamctl.findings import Finding, Severity
 
 SETTINGS_FILE = "kam.yaml"
 ACCOUNTS_DIR = "accounts"
 ENV_VAR = "KAMCTL_WORKSPACE"
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-
-
-class WorkspaceError(Exception):
-    """A usage or settings problem (exit 2): no workspace, unreadable kam.yaml, unknown account id."""
 
 
 class _Recent:

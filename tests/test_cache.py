@@ -286,20 +286,19 @@ def test_git_workspace_warm_equals_cold_and_follows_commits_and_edits(kamctl, re
 
 @needs_git
 def test_git_state_is_one_call(repo_ws, monkeypatch):
-    from kamctl import cache as cache_mod
-    from kamctl import history
+    from kamctl import git
 
     calls = []
-    original = history._run
-    monkeypatch.setattr(history, "_run", lambda cwd, args, *a, **k: calls.append(args) or original(cwd, args, *a, **k))
+    original = git.run
+    monkeypatch.setattr(git, "run", lambda cwd, args, *a, **k: calls.append(args) or original(cwd, args, *a, **k))
     (repo_ws / "accounts" / "stale.yaml").write_text(ACCOUNT + "\n# edited\n")
     (repo_ws / "accounts" / "new.yaml").write_text(ACCOUNT)
-    head, files = cache_mod.git_state(repo_ws)
+    head, files = git.git_state(repo_ws)
     assert len(calls) == 1
     assert len(head) == 40 and files == {"stale.yaml": ".M", "new.yaml": "??"}
     outside = repo_ws.parent.parent / "plain"
     outside.mkdir()
-    assert cache_mod.git_state(outside) == ("-", {})
+    assert git.git_state(outside) == ("-", {})
 
 
 def test_check_cache_file_has_no_pickle_and_a_mac(kamctl, examples):

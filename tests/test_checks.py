@@ -136,10 +136,8 @@ def test_rule_quiet_on_a_good_account(tmp_path, code):
 
 
 def test_every_check_rule_has_a_case():
-    from kamctl.checks import load_rules
-    from kamctl.checks.registry import CHECKS
+    from kamctl.checks import CHECKS
 
-    load_rules()
     mine = {c for c in CHECKS if not c.startswith("KAM8")}  # KAM8xx are kamctl history's
     assert mine == set(CASES)
 
@@ -147,10 +145,8 @@ def test_every_check_rule_has_a_case():
 def test_rules_are_documented():
     import re
 
-    from kamctl.checks import load_rules
-    from kamctl.rules import RULES
+    from kamctl.checks import RULES
 
-    load_rules()
     names = [r.name for r in RULES.values()]
     assert len(names) == len(set(names))
     for r in RULES.values():
@@ -281,8 +277,7 @@ def test_completeness_sections(tmp_path):
 
 
 def test_alerts_are_the_early_warnings_and_manual_alerts(tmp_path):
-    from kamctl.checks import alerts
-    from kamctl.checks.registry import ALERTS
+    from kamctl.checks import ALERTS, alerts
     from kamctl.workspace import load_workspace
 
     body = "strategy: {}\n" + CASES["KAM404"][0] + CASES["KAM702"][0]
@@ -379,10 +374,8 @@ def _readme_check_section() -> str:
 def test_readme_lists_every_check_rule():
     import re
 
-    from kamctl.checks import load_rules
-    from kamctl.checks.registry import CHECKS
+    from kamctl.checks import CHECKS
 
-    load_rules()
     listed = dict(re.findall(r"^\| (KAM\d{3}) \| ([a-z0-9-]+) \|", _readme_check_section(), re.M))
     assert listed == {code: rule.name for code, (rule, _) in CHECKS.items() if not code.startswith("KAM8")}
 

@@ -192,10 +192,8 @@ def test_no_workspace_is_exit_2(kamctl, tmp_path, monkeypatch):
 
 
 def test_rules_lists_every_rule(kamctl):
-    from kamctl.checks import load_rules
-    from kamctl.rules import RULES
+    from kamctl.checks import RULES
 
-    load_rules()
     r = kamctl("rules")
     assert r.exit_code == 0
     codes = re.findall(r"^(KAM\d{3})\s+(error|warning|info)\s", r.stdout, re.M)
@@ -203,7 +201,7 @@ def test_rules_lists_every_rule(kamctl):
 
 
 def test_rules_code_explains_one(kamctl):
-    from kamctl.rules import RULES
+    from kamctl.checks import RULES
 
     r = kamctl("rules", "KAM404")
     assert r.exit_code == 0

@@ -1,4 +1,8 @@
-"""Check rules: small functions (account, context) -> findings, registered with stable codes.
+"""Check rules: small functions (account, context) -> findings, with stable codes; the one rule registry.
+
+RULE_MODULES lists every module of check rules (as yamllint's rules/__init__.py does); RULES
+(every rule by code: loading rules from kamctl.rules, then check rules), CHECKS (code -> (rule,
+function)) and ALERTS (codes of early-warning alerts) are built from it once, at import.
 
 `run` checks a loaded workspace: the reading and schema findings of loading (KAM0xx, KAM1xx,
 always reported) plus every check rule (KAM2xx and up) on each valid account, after kam.yaml's
@@ -9,20 +13,36 @@ complete each account's plan is. Nothing here prints or exits.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from kamctl.checks import level, opportunities, performance, plan, relationships, staleness, strategy
+from kamctl.checks.registry import CheckFn, Context, checks_in
 from kamctl.findings import Finding, Severity, sort_key
+from kamctl.rules import LOADING_RULES, Rule
+from kamctl.scoring import summarise
 
-RULE_MODULES = ("strategy", "plan", "relationships", "opportunities", "performance", "level", "staleness")
+RULE_MODULES = (strategy, plan, relationships, opportunities, performance, level, staleness)
 
 
-def load_rules() -> None:
-    """Import every rule module so that their rules are registered (idempotent)."""
-    for name in RULE_MODULES:
-        importlib.import_module(f"{__name__}.{name}")
+def _registry() -> tuple[dict[str, Rule], dict[str, tuple[Rule, CheckFn]], frozenset[str]]:
+    rules: dict[str, Rule] = {}
+    checks: dict[str, tuple[Rule, CheckFn]] = {}
+    alerts = set()
+    found = [(r, None, False) for r in LOADING_RULES] + [c for m in RULE_MODULES for c in checks_in(m)]
+    for rule, fn, alert in found:
+        if rule.code in rules:
+            raise ValueError(f"rule {rule.code} declared twice")
+        rules[rule.code] = rule
+        if fn is not None:
+            checks[rule.code] = (rule, fn)
+        if alert:
+            alerts.add(rule.code)
+    return rules, checks, frozenset(alerts)
+
+
+RULES, CHECKS, ALERTS = _registry()
 
 
 @dataclass
@@ -53,9 +73,6 @@ def matches(code: str, patterns: Iterable[str]) -> bool:
 
 def unknown_codes(patterns: Iterable[str]) -> list[str]:
     """Patterns that match no registered rule (so a typo in --select is a usage error)."""
-    from kamctl.rules import RULES
-
-    load_rules()
     return [p for p in patterns if not any(code.startswith(p) for code in RULES)]
 
 
@@ -117,14 +134,12 @@ def _active(quadrant: str, settings: Any, select: list[str], ignore: list[str],
             wanted: set[str] | None, cache: dict) -> list[tuple[Any, Any, str | None]]:
     """(rule, function, severity set in kam.yaml) of every enabled rule for a quadrant; worked out
     once per run (cache) rather than per account and rule."""
-    from kamctl.checks.registry import iter_checks
-
     key = ("kamctl.checks.active", id(settings), quadrant, tuple(select), tuple(ignore),
            None if wanted is None else tuple(sorted(wanted)))
     hit = cache.get(key)
     if hit is not None and hit[0] is settings:
         return hit[1]
-    out = [(rule, fn, _rule_setting(settings, rule.code)) for rule, fn in iter_checks()
+    out = [(rule, fn, _rule_setting(settings, rule.code)) for rule, fn in CHECKS.values()
            if (wanted is None or rule.code in wanted) and _enabled(rule.code, quadrant, settings, select, ignore)]
     cache[key] = (settings, out)
     return out
@@ -134,10 +149,6 @@ def check_account(loaded: Any, settings: Any, as_of: dt.date, root: Path | None 
                   select: Iterable[str] | None = None, ignore: Iterable[str] | None = None,
                   codes: Iterable[str] | None = None, cache: dict | None = None) -> list[Finding]:
     """Every enabled check rule on one valid loaded account (codes: only these rules)."""
-    from kamctl.checks.registry import Context
-    from kamctl.scoring import summarise
-
-    load_rules()
     select, ignore = split_codes(select), split_codes(ignore)
     cache = cache if cache is not None else {}
     summary = summarise(loaded.id, loaded.account, settings)
@@ -223,9 +234,6 @@ def alerts(loaded_account: Any, settings: Any, as_of: dt.date) -> list[Finding]:
     Takes a LoadedAccount (findings point at lines) or a bare Account model. kam.yaml's policy
     applies (a rule set off gives no alert).
     """
-    from kamctl.checks.registry import ALERTS
-
-    load_rules()
     loaded = loaded_account if hasattr(loaded_account, "positions") else _Bare(loaded_account)
     if loaded.account is None:
         return []

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from kamctl.git import git_state
 from kamctl.workspace import WorkspaceError
 
 
@@ -31,7 +32,7 @@ def check_workspace(root: Path, ids: list[str] | None, day: dt.date, sel: list[s
     Returns (CheckResult, {account id: shown path}, kam.yaml's shown path); raises WorkspaceError
     for unknown ids and SettingsProblem when kam.yaml is invalid or names unknown rules.
     """
-    from kamctl.cache import CheckCache, git_state
+    from kamctl.cache import CheckCache
     from kamctl.checks import Checker, CheckResult, check_each, policy_problems
     from kamctl.findings import Finding, Severity, sort_key
     from kamctl.workspace import (SETTINGS_FILE, account_files, content_digest, load_settings, load_workspace,

@@ -1,9 +1,10 @@
-"""The check-rule registry: each rule is a function registered with its code (see kamctl.rules).
+"""What a check rule module uses: the `check` decorator and the Context a rule function gets.
 
 A rule function takes (loaded account, Context) and yields (loc, message) pairs; loc is the path
 of the key to point at, e.g. ("decision_makers", 0, "counterpart"). The runner turns each into a
 Finding at that key's line (a missing key points at its parent), with the rule's severity after
-kam.yaml's policy.
+kam.yaml's policy. The decorator only labels the function; kamctl.checks builds the one registry
+from its explicit list of rule modules (no import side effects).
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from types import ModuleType
+from typing import Any, Callable, Iterable
 
-from kamctl.rules import Rule, register
+from kamctl.rules import Rule, rule
 
 Loc = tuple
 CheckFn = Callable[[Any, "Context"], Iterable[tuple[Loc, str]]]
@@ -30,26 +32,23 @@ class Context:
     cache: dict = field(default_factory=dict)  # for rules that share expensive lookups (e.g. git)
 
 
-CHECKS: dict[str, tuple[Rule, CheckFn]] = {}
-ALERTS: set[str] = set()  # codes whose findings are early-warning alerts (retention risk)
-
-
 def check(code: str, name: str, severity: str, explanation: str, fix: str, family: str,
           alert: bool = False) -> Callable[[CheckFn], CheckFn]:
-    """Decorator: register a rule and the function that finds it.
+    """Decorator: declare the rule a function finds (it sets fn.rule and fn.alert, nothing else).
 
     alert: the rule is an early-warning flag of retention risk (`kamctl.checks.alerts`, report).
     A rule function may also yield (loc, message, severity) to set one finding's severity itself
     (manual alerts carry their own); a severity set in kam.yaml still wins.
     """
     def wrap(fn: CheckFn) -> CheckFn:
-        rule = register(code, name, severity, explanation, fix, family)
-        CHECKS[code] = (rule, fn)
-        if alert:
-            ALERTS.add(code)
+        fn.rule = rule(code, name, severity, explanation, fix, family)  # type: ignore[attr-defined]
+        fn.alert = alert  # type: ignore[attr-defined]
         return fn
     return wrap
 
 
-def iter_checks() -> Iterator[tuple[Rule, CheckFn]]:
-    return iter(CHECKS.values())
+def checks_in(module: ModuleType) -> list[tuple[Rule, CheckFn, bool]]:
+    """(rule, function, alert) of each rule function defined in a module, in the order written."""
+    return [(fn.rule, fn, fn.alert) for fn in vars(module).values()
+            if callable(fn) and isinstance(getattr(fn, "rule", None), Rule)
+            and getattr(fn, "__module__", None) == module.__name__]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from kamctl.checks.registry import Context, check
-from kamctl.model.account import AGENDA, DecisionMaker
+from kamctl.model.account import AGENDA
 
 F = "relationship plan"
 
@@ -84,7 +84,3 @@ def single_threaded(acc: Any, ctx: Context) -> Iterator:
 
 def _norm(name: str | None) -> str:
     return " ".join((name or "").lower().split())
-
-
-def covered(dm: DecisionMaker) -> bool:
-    return not _blank(dm.counterpart)

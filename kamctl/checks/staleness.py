@@ -1,4 +1,4 @@
-"""KAM8xx: plans that go stale, from git history (kamctl.history).
+"""KAM8xx: plans that go stale, from git history (kamctl.git).
 
 When a section last changed is read from git: the account file's commits (renames followed) are
 compared section by section, newest first; uncommitted edits count as a change today. Outside a
@@ -12,6 +12,9 @@ import datetime as dt
 from typing import Any, Iterator
 
 from kamctl.checks.registry import Context, check
+from kamctl.errors import GitError
+from kamctl.git import Repo, open_repo
+from kamctl.yamlio.read import MAX_BYTES, parse_bytes
 
 SECTIONS = {
     "strategy": "account strategy",
@@ -24,27 +27,17 @@ _CACHE_KEY = "kamctl.staleness"
 class _Index:
     """Every commit touching accounts/, and the blobs of each account file's versions."""
 
-    def __init__(self, repo: Any) -> None:
-        from kamctl.history import _FIELD, _SEP
-
+    def __init__(self, repo: Repo) -> None:
         self.repo = repo
-        proc = repo.git("log", "-M", "--raw", "--no-abbrev", f"--format={_SEP}%H{_FIELD}%as", "HEAD", "--",
-                        repo.path("accounts"), check=False)
-        self.commits: list[tuple[str, list[tuple[str, str, str | None]]]] = []  # (date, [(status, blob, old)])
-        self.by_path: dict[str, list[tuple[int, str, str, str | None]]] = {}
-        text = proc.stdout.decode(errors="replace") if proc.returncode == 0 else ""
-        for i, chunk in enumerate(c for c in text.split(_SEP) if c.strip()):
-            header, _, rest = chunk.partition("\n")
-            date = header.split(_FIELD)[1].strip()
-            for line in rest.split("\n"):
-                if not line.startswith(":") or "\t" not in line:
-                    continue
-                meta, *paths = line.split("\t")
-                fields = meta.split(" ")
-                blob, status = fields[3], fields[4][:1]
-                new = paths[-1]
-                old = paths[0] if status in ("R", "C") and len(paths) > 1 else None
-                self.by_path.setdefault(new, []).append((i, date, status, blob, old))  # type: ignore[arg-type]
+        try:
+            entries = repo.changes(repo.path("accounts"))
+        except GitError:
+            entries = []
+        self.by_path: dict[str, list[tuple[int, str, str, str, str | None]]] = {}
+        for i, entry in enumerate(entries):
+            date = entry.commit.date[:10]
+            for c in entry.changes:
+                self.by_path.setdefault(c.path, []).append((i, date, c.status, c.blob, c.old_path))
         self._versions: dict[str, list[tuple[str, str | None]]] = {}
         self._blobs: dict[str, Any] = {}
         self._data: dict[str, Any] = {}
@@ -54,7 +47,8 @@ class _Index:
         if path in self._versions:
             return self._versions[path]
         out: list[tuple[str, str | None]] = []
-        current, after = path, -1
+        current: str | None = path
+        after = -1
         while current is not None:
             entries = [e for e in self.by_path.get(current, []) if e[0] > after]
             nxt = None
@@ -71,20 +65,19 @@ class _Index:
         return out
 
     def data(self, blob: str) -> Any:
-        """The parsed content of a blob (fetched with every other version in one cat-file)."""
+        """The parsed content of a blob (fetched with every other version in one cat-file; over the
+        read limit: None, as if empty)."""
         if blob not in self._data:
             if blob not in self._blobs:
                 wanted = {b for vs in (self.versions(p) for p in self.by_path) for _, b in vs if b}
                 wanted.add(blob)
-                for name, obj in self.repo.cat(sorted(wanted - set(self._blobs))).items():
-                    self._blobs[name] = obj[1] if obj else None
+                for name, obj in self.repo.cat(sorted(wanted - set(self._blobs)), MAX_BYTES).items():
+                    self._blobs[name] = obj.data if obj else None
             self._data[blob] = _parse(self._blobs.get(blob))
         return self._data[blob]
 
 
 def _parse(raw: bytes | None) -> Any:
-    from kamctl.yamlio.read import parse_bytes
-
     if raw is None:
         return None
     data = parse_bytes(raw, "(git)").data
@@ -94,12 +87,9 @@ def _parse(raw: bytes | None) -> Any:
 def _index(ctx: Context) -> _Index | None:
     key = (_CACHE_KEY, str(ctx.root))
     if key not in ctx.cache:
-        from kamctl.history import open_repo
-        from kamctl.workspace import WorkspaceError
-
         try:
             ctx.cache[key] = _Index(open_repo(ctx.root))
-        except WorkspaceError:
+        except GitError:
             ctx.cache[key] = None
     return ctx.cache[key]
 

@@ -83,10 +83,8 @@ def rules(
 
     Example: kamctl rules KAM404
     """
-    from kamctl.checks import load_rules
-    from kamctl.rules import RULES
+    from kamctl.checks import RULES
 
-    load_rules()
     chosen = sorted(RULES.values(), key=lambda r: r.code)
     if code:
         wanted = code.strip().upper()
