@@ -10,6 +10,8 @@ from typing import Any, NoReturn
 
 import typer
 
+from kamctl.ids import id_problem, shown
+
 OK, DATA_PROBLEM, USAGE = 0, 1, 2
 
 
@@ -47,6 +49,29 @@ def fail(message: str, code: int = USAGE) -> NoReturn:
     """Print a one-line error to stderr and exit with code (2 usage/settings, 1 data)."""
     typer.echo(f"kamctl: error: {message}", err=True)
     raise typer.Exit(code)
+
+
+def _id_check(kind: str) -> Any:
+    """A parameter callback refusing a bad or too-long id (exit 2) before it becomes a path or git path."""
+    def check(ctx: typer.Context, param: Any, value: Any) -> Any:
+        if ctx.resilient_parsing or value is None:
+            return value
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            problem = id_problem(item, kind)
+            if problem:
+                name = param.opts[0] if param.param_type_name == "option" else (param.metavar or kind).strip("[].")
+                fail(f"{name} {shown(item)} {problem}")
+        return value
+    return check
+
+
+def id_argument(default: Any = ..., *, kind: str = "account id", metavar: str = "ID", help: str) -> Any:
+    """An id argument (account, opportunity): every command declares its ids with this or id_option."""
+    return typer.Argument(default, metavar=metavar, help=help, callback=_id_check(kind))
+
+
+def id_option(*names: str, kind: str = "account id", help: str, **kwargs: Any) -> Any:
+    return typer.Option(None, *names, help=help, callback=_id_check(kind), **kwargs)
 
 
 def workspace_root(ctx: typer.Context) -> Path:
