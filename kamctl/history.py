@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from kamctl.ids import did_you_mean
 from kamctl.workspace import ACCOUNTS_DIR, SETTINGS_FILE, LoadedAccount, Workspace, WorkspaceError
 
 DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -245,7 +246,7 @@ def workspace_at_commit(repo: Repo, commit: Commit, ids: Iterable[str] | None = 
         missing = [i for i in wanted if i not in by_id]
         if missing:
             raise WorkspaceError(f"no account {', '.join(repr(m) for m in missing)} in {ACCOUNTS_DIR}/ at "
-                                 f"{commit.label} ({commit.short})")
+                                 f"{commit.label} ({commit.short}){did_you_mean(missing[0], by_id)}")
         files = [by_id[i] for i in wanted]
     reuse = reuse or {}
     blobs = repo.cat([sha for _, sha, rel in files if not _reusable(reuse, sha, rel)]

@@ -175,6 +175,7 @@ def test_a_300_character_render_out_folder_is_a_clear_error(ws, kamctl):
     (("opp", "close", ACCOUNT, "installer-packagin", "won"), "installer-packaging"),
     (("opp", "list", "--account", "cloudbery-software"), ACCOUNT),
     (("history", "cloudbery-software"), ACCOUNT),
+    (("score", "--at", "HEAD", "cloudbery-software"), ACCOUNT),
 ])
 def test_unknown_id_says_did_you_mean_and_exits_2(repo, kamctl, args, suggested):
     before = tree(repo.parent)
@@ -201,7 +202,10 @@ def test_workspace_option_after_the_command_works(ws, kamctl):
                  ("check", f"-w{ws}"), ("check", "--no-cache", "-w", str(ws))):
         result = kamctl(*args)
         assert (result.exit_code, result.stdout) == (expected.exit_code, expected.stdout), args
-    assert kamctl("opp", "list", "--format", "json", "-w", str(ws)).exit_code == 0
+    for args in (("opp", "list", "--format", "json", "-w", str(ws)), ("opp", "-w", str(ws), "list", "--format", "json")):
+        listed = kamctl(*args)
+        assert listed.exit_code == 0, listed
+        assert json.loads(listed.stdout), args
 
 
 def test_workspace_option_after_the_command_through_the_console_script(ws, tmp_path):

@@ -21,47 +21,45 @@ NAME_MAX = 255  # bytes in one file or folder name on common file systems
 
 
 def hoist(group: Any, ctx: Any, args: list[str]) -> list[str]:
-    """args with the global options found after the command name moved before it."""
+    """args with the global options found after the command name (or between `opp` and `add`) moved
+    before it."""
     i = 0
     while i < len(args) and args[i].startswith("-") and args[i] != "--":  # options already in front
         i += 2 if args[i] in WITH_VALUE else 1
-    command, at = group, i
-    while at < len(args) and hasattr(command, "get_command"):  # down to the (sub)command named
-        command = command.get_command(ctx, args[at])
-        if command is None:
-            return args  # click says what is wrong with the name
-        at += 1
-    own = {name for p in getattr(command, "params", []) for name in (*p.opts, *p.secondary_opts)}
-    if own & {*WITH_VALUE, *FLAGS}:
-        return args
-    takes_value = {name for p in command.params if getattr(p, "param_type_name", "") == "option"
-                   and not p.is_flag and not p.count for name in p.opts}
+    command: Any = group
     moved: list[str] = []
     kept: list[str] = []
-    rest = args[at:]
-    k = 0
-    while k < len(rest):
-        token = rest[k]
+    takes_value: set[str] = set()
+    k = i
+    while k < len(args):
+        token = args[k]
         if token == "--":
-            kept += rest[k:]
+            kept += args[k:]
             break
         if token in WITH_VALUE:
-            if k + 1 == len(rest):
-                ctx.fail(f"{token} needs a folder: kamctl -w DIR {' '.join(args[i:at])}")
-            moved += rest[k:k + 2]
+            if k + 1 == len(args):
+                ctx.fail(f"{token} needs a folder: kamctl -w DIR {' '.join(a for a in kept if not a.startswith('-'))}")
+            moved += args[k:k + 2]
             k += 2
             continue
-        if token in FLAGS or token.startswith("--workspace=") or token.startswith("-w"):
+        if token in FLAGS or token.startswith(("--workspace=", "-w")):
             moved.append(token)
+        elif hasattr(command, "get_command") and not token.startswith("-"):  # a (sub)command name
+            command = command.get_command(ctx, token)
+            if command is None:
+                return args  # click says what is wrong with the name
+            if {name for p in command.params for name in (*p.opts, *p.secondary_opts)} & {*WITH_VALUE, *FLAGS}:
+                return args  # the command has an option of that name itself
+            takes_value = {name for p in command.params if getattr(p, "param_type_name", "") == "option"
+                           and not p.is_flag and not p.count for name in p.opts}
+            kept.append(token)
         else:
             kept.append(token)
-            if token in takes_value and k + 1 < len(rest):
-                kept.append(rest[k + 1])
+            if token in takes_value and k + 1 < len(args):
+                kept.append(args[k + 1])
                 k += 1
         k += 1
-    if not moved:
-        return args
-    return args[:i] + moved + args[i:at] + kept
+    return args[:i] + moved + kept if moved else args
 
 
 class KamctlGroup(TyperGroup):
