@@ -42,7 +42,7 @@ def init(
 
 def new(
     ctx: typer.Context,
-    account_id: str = id_argument(help="Account id: lowercase letters, digits, dashes."),
+    account_id: str = id_argument(help="Account id: lowercase letters, digits, dashes (at most 64)."),
     name: str = typer.Option(..., "--name", help="The customer's name."),
 ) -> None:
     """Create accounts/ID.yaml from the commented template, every section present and empty.

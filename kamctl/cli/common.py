@@ -71,6 +71,7 @@ def id_argument(default: Any = ..., *, kind: str = "account id", metavar: str = 
 
 
 def id_option(*names: str, kind: str = "account id", help: str, **kwargs: Any) -> Any:
+    """An id option (--id, --account, --contact), checked like id_argument."""
     return typer.Option(None, *names, help=help, callback=_id_check(kind), **kwargs)
 
 

@@ -2,7 +2,8 @@
 
 Click reads -w/--workspace and --no-cache only before the command name; people write them after it
 too. They are moved to the front before parsing, skipping the values of the command's own options
-(`--note -w` keeps -w as the note) and everything after `--`.
+(`--note -w` keeps -w as the note) and everything after `--`. A name too long for the file system,
+from any folder, file or id given, ends as a one-line usage error here rather than a traceback.
 """
 
 from __future__ import annotations

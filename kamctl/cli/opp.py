@@ -103,9 +103,8 @@ def add(
     close_date = parse_date(close, "--close") if close is not None else None
     if not title.strip():
         fail("--title must not be empty")
-    if currency is not None:
-        currency = currency.strip().upper()
-    if currency is not None and not re.match(r"^[A-Z]{3}$", currency):
+    code = currency.strip().upper() if currency is not None else None  # gbp is GBP
+    if code is not None and not re.match(r"^[A-Z]{3}$", code):
         fail(f"--currency {currency!r} is not an ISO 4217 code such as EUR or USD")
     if value is not None and (value < 0 or not math.isfinite(value)):
         fail(f"--value {value} must be a number >= 0")
@@ -115,7 +114,7 @@ def add(
     if new in taken:
         fix = "choose another --id" if opp_id is not None else "pass --id ID (or a different --title) to add another"
         fail(f"account '{account_id}' already has an opportunity '{new}'; {fix}; nothing was changed", DATA_PROBLEM)
-    fields = {"id": new, "title": title, "value": value, "currency": currency,
+    fields = {"id": new, "title": title, "value": value, "currency": code,
               "stage": pipeline.CHAIN[0].value, "close": close_date}
     entry = {"stage": pipeline.CHAIN[0].value, "date": when}
     if note:
