@@ -28,6 +28,7 @@ from kamctl.model.settings import Settings
 from kamctl.workspace import (ACCOUNTS_DIR, SETTINGS_FILE, LoadedAccount, Workspace, display, load_account_bytes,
                               load_settings, load_workspace)
 from kamctl.yamlio.read import MAX_BYTES
+from kamctl.ids import did_you_mean
 
 
 def _repo(root: Path) -> Repo:
@@ -100,7 +101,7 @@ def workspace_at_commit(repo: Repo, commit: Commit, ids: Iterable[str] | None = 
         missing = [i for i in wanted if i not in by_id]
         if missing:
             raise WorkspaceError(f"no account {', '.join(repr(m) for m in missing)} in {ACCOUNTS_DIR}/ at "
-                                 f"{commit.label} ({commit.short})")
+                                 f"{commit.label} ({commit.short}){did_you_mean(missing[0], by_id)}")
         files = [by_id[i] for i in wanted]
     reuse = reuse or {}
     blobs = repo.cat([sha for _, sha, rel in files if not _reusable(reuse, sha, rel)]

@@ -7,10 +7,10 @@ Plain functions over the models: they take accounts and settings and return plai
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import Any
 
+from kamctl.ids import slugify
 from kamctl.model.account import END_STAGES, OPEN_STAGES, WON_STAGES, Account, Opportunity, Stage
 
 
@@ -202,18 +202,9 @@ def plan_close(opp: Opportunity, outcome: str, date: dt.date, note: str | None =
     return Change(target, _entry(target, date, note))
 
 
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
-def new_id(title: str, taken: set[str]) -> str:
-    """The title's slug, made unique with -2, -3, ..."""
-    base = slug(title)[:60].strip("-") or "opportunity"
-    candidate, n = base, 1
-    while candidate in taken:
-        n += 1
-        candidate = f"{base}-{n}"
-    return candidate
+def new_id(title: str) -> str:
+    """The id `opp add` gives without --id: the title as a slug (a taken one is refused, never renumbered)."""
+    return slugify(title)[:60].strip("-") or "opportunity"
 
 
 # --- the portfolio view -----------------------------------------------------------------------------

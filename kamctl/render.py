@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from kamctl import fsafe
+from kamctl.ids import did_you_mean
 from kamctl.markdown import (_plain, md_cell, md_inline, md_text, mermaid_label, money, number, percent, score,
                              totals, words)
 
@@ -263,8 +264,9 @@ def select_contact(account: Any, contact: str | None) -> list[Any]:
         return list(account.decision_makers)
     chosen = [dm for dm in account.decision_makers if dm.key == contact]
     if not chosen:
-        known = ", ".join(dm.key for dm in account.decision_makers) or "none on file"
-        raise ContactError(f"no decision maker '{contact}' in this account; known: {known}")
+        keys = [dm.key for dm in account.decision_makers]
+        raise ContactError(f"no decision maker '{contact}' in this account{did_you_mean(contact, keys)}; "
+                           f"known: {', '.join(keys) or 'none on file'}")
     return chosen
 
 

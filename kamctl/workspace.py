@@ -7,7 +7,6 @@ problem: every file is read and every finding is collected.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -15,11 +14,11 @@ from typing import Any, Iterable
 from kamctl import fsafe
 from kamctl.errors import WorkspaceError
 from kamctl.findings import Finding, Severity
+from kamctl.ids import ID_RE, did_you_mean
 
 SETTINGS_FILE = "kam.yaml"
 ACCOUNTS_DIR = "accounts"
 ENV_VAR = "KAMCTL_WORKSPACE"
-ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
 class _Recent:
@@ -206,7 +205,8 @@ class Workspace:
         for acc in self.accounts:
             if acc.id == account_id:
                 return acc
-        raise WorkspaceError(f"no account '{account_id}' in {display(self.root / ACCOUNTS_DIR)}; "
+        hint = did_you_mean(account_id, (a.id for a in self.accounts))
+        raise WorkspaceError(f"no account '{account_id}' in {display(self.root / ACCOUNTS_DIR)}{hint}; "
                              "`kamctl score` lists the accounts, `kamctl new ID --name NAME` creates one")
 
 
@@ -450,7 +450,7 @@ def select_files(root: Path, ids: Iterable[str] | None = None) -> list[Path]:
         missing = [i for i in wanted if i not in by_id]
         if missing:
             raise WorkspaceError(f"no account {', '.join(repr(m) for m in missing)} in "
-                                 f"{display(root / ACCOUNTS_DIR)}")
+                                 f"{display(root / ACCOUNTS_DIR)}{did_you_mean(missing[0], by_id)}")
         all_files = [by_id[i] for i in wanted]
     return all_files
 

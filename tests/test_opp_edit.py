@@ -142,13 +142,17 @@ def test_ready_meal_film_is_not_last_and_edit_stays_in_its_block(repo, kamctl):
     assert load(repo).opportunity("ready-meal-film").stage.value == "decision"
 
 
-def test_add_generates_unique_ids_and_honours_id(repo, kamctl):
-    for _ in range(2):
-        assert kamctl("opp", "add", "acme-corp", "--title", "Recyclable trays!", ws=repo).exit_code == 0
+def test_add_slugs_the_title_refuses_a_repeat_and_honours_id(repo, kamctl):
+    assert kamctl("opp", "add", "acme-corp", "--title", "Recyclable trays!", ws=repo).exit_code == 0
+    before = (repo / "accounts" / "acme-corp.yaml").read_bytes()
+    again = kamctl("opp", "add", "acme-corp", "--title", "Recyclable  Trays", ws=repo)
+    assert again.exit_code == 1, again
+    assert "already has an opportunity 'recyclable-trays'" in again.stderr and "--id" in again.stderr
+    assert (repo / "accounts" / "acme-corp.yaml").read_bytes() == before
     result = kamctl("opp", "add", "acme-corp", "--title", "Other", "--id", "my-deal", ws=repo)
     assert result.exit_code == 0, result
     ids = [o.id for o in load(repo).opportunities]
-    assert ids == ["ready-meal-film", "trays", "recyclable-trays", "recyclable-trays-2", "my-deal"]
+    assert ids == ["ready-meal-film", "trays", "recyclable-trays", "my-deal"]
     assert all(o.currency is None for o in load(repo).opportunities[2:])  # company currency by default
 
 
@@ -237,9 +241,6 @@ REFUSALS = [
     (("advance", "stages", "ident", "--to", "no_go"), "decide no-go"),
     (("decide", "stages", "ident", "go", "--reason", "x"), "opp advance stages ident` (to qualification)"),
     (("close", "stages", "ident", "won"), "opp advance stages ident"),
-    (("advance", "stages", "nope"), "no opportunity 'nope'"),
-    (("advance", "nobody", "ident"), "no account 'nobody'"),
-    (("add", "nobody", "--title", "x"), "no account 'nobody'"),
     (("add", "stages", "--title", "x", "--id", "qual"), "already has an opportunity 'qual'"),
 ]
 
@@ -260,7 +261,10 @@ def test_refusals_leave_file_unchanged(repo, kamctl, args, message):
     (("advance", "stages", "ident", "--to", "nowhere"), "is not a stage"),
     (("decide", "stages", "dec", "maybe", "--reason", "x"), "go or no-go"),
     (("close", "stages", "closing", "drawn"), "won or lost"),
-    (("add", "stages", "--title", "x", "--id", "Bad Id"), "not a valid id"),
+    (("add", "stages", "--title", "x", "--id", "Bad Id"), "not a valid opportunity id"),
+    (("advance", "stages", "nope"), "no opportunity 'nope'"),
+    (("advance", "nobody", "ident"), "no account 'nobody'"),
+    (("add", "nobody", "--title", "x"), "no account 'nobody'"),
     (("add", "stages", "--title", "x", "--currency", "euro"), "ISO 4217"),
     (("add", "stages", "--title", "x", "--date", "2026-13-01"), "not a date"),
 ])

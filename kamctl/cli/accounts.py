@@ -11,6 +11,7 @@ import typer
 
 from kamctl import fsafe
 from kamctl.cli.common import DATA_PROBLEM, fail, print_findings, state, workspace_root
+from kamctl.cli.common import DATA_PROBLEM, fail, id_argument, print_findings, state, workspace_root
 
 
 def init(
@@ -45,7 +46,7 @@ def init(
 
 def new(
     ctx: typer.Context,
-    account_id: str = typer.Argument(..., metavar="ID", help="Account id: lowercase letters, digits, dashes."),
+    account_id: str = id_argument(help="Account id: lowercase letters, digits, dashes (at most 64)."),
     name: str = typer.Option(..., "--name", help="The customer's name."),
 ) -> None:
     """Create accounts/ID.yaml from the commented template, every section present and empty.
@@ -53,11 +54,8 @@ def new(
     Example: kamctl new acme-corp --name "Acme Corp"
     """
     from kamctl import scaffold
-    from kamctl.workspace import ACCOUNTS_DIR, ID_RE
+    from kamctl.workspace import ACCOUNTS_DIR
 
-    if not ID_RE.match(account_id):
-        fail(f"'{account_id}' is not a valid account id: use lowercase letters, digits and dashes, "
-             "e.g. acme-corp")
     if not name.strip():
         fail("--name must not be empty: give the customer's name, e.g. --name \"Acme Corp\"")
     root = workspace_root(ctx)

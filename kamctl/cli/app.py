@@ -10,9 +10,11 @@ import typer
 from kamctl import __version__
 from kamctl.cli import accounts, check, history, opp, render, schema, score
 from kamctl.cli.common import State
+from kamctl.cli.group import KamctlGroup
 
 app = typer.Typer(
     name="kamctl",
+    cls=KamctlGroup,
     help="Key Account Management plans kept as YAML in git: score, check, render and track key accounts.\n\n"
     "Example: kamctl -w examples check",
     no_args_is_help=True,

@@ -9,7 +9,7 @@ from typing import List, Optional
 
 import typer
 
-from kamctl.cli.common import DATA_PROBLEM, Output, fail, load, parse_date, print_findings, print_json, state, workspace_root
+from kamctl.cli.common import DATA_PROBLEM, Output, fail, id_argument, load, parse_date, print_findings, print_json, state, workspace_root
 
 
 class CheckFormat(str, Enum):
@@ -35,7 +35,7 @@ def _colour() -> bool:
 
 def check(
     ctx: typer.Context,
-    ids: Optional[List[str]] = typer.Argument(None, metavar="ID", help="Accounts to check (default: all)."),
+    ids: Optional[List[str]] = id_argument(None, help="Accounts to check (default: all)."),
     as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE", help="Date the date rules use, YYYY-MM-DD (default: today)."),
     fmt: Optional[CheckFormat] = typer.Option(None, "--format", help="Output format (default: text; github when GITHUB_ACTIONS=true)."),
     fail_on: Level = typer.Option(Level.error, "--fail-on", help="Exit 1 when any finding is at or above this severity."),
@@ -105,7 +105,7 @@ def rules(
 
 def report(
     ctx: typer.Context,
-    ids: Optional[List[str]] = typer.Argument(None, metavar="ID", help="Accounts (default: all)."),
+    ids: Optional[List[str]] = id_argument(None, help="Accounts (default: all)."),
     as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE", help="Date of the measures, YYYY-MM-DD (default: today)."),
     fmt: Output = typer.Option(Output.table, "--format", help="table, json or markdown."),
 ) -> None:

@@ -11,7 +11,9 @@ from typing import Any, NoReturn
 
 import typer
 
+from kamctl import ids
 from kamctl.formats import finite, one_line, shown, visible
+from kamctl.ids import id_problem
 
 OK, DATA_PROBLEM, USAGE = 0, 1, 2
 
@@ -50,6 +52,30 @@ def fail(message: str, code: int = USAGE) -> NoReturn:
     """Print a one-line error to stderr and exit with code (2 usage/settings, 1 data)."""
     typer.echo(f"kamctl: error: {visible(message)}", err=True)  # a file name's ESC is shown, not run
     raise typer.Exit(code)
+
+
+def _id_check(kind: str) -> Any:
+    """A parameter callback refusing a bad or too-long id (exit 2) before it becomes a path or git path."""
+    def check(ctx: typer.Context, param: Any, value: Any) -> Any:
+        if ctx.resilient_parsing or value is None:
+            return value
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            problem = id_problem(item, kind)
+            if problem:
+                name = param.opts[0] if param.param_type_name == "option" else (param.metavar or kind).strip("[].")
+                fail(f"{name} {ids.shown(item)} {problem}")
+        return value
+    return check
+
+
+def id_argument(default: Any = ..., *, kind: str = "account id", metavar: str = "ID", help: str) -> Any:
+    """An id argument (account, opportunity): every command declares its ids with this or id_option."""
+    return typer.Argument(default, metavar=metavar, help=help, callback=_id_check(kind))
+
+
+def id_option(*names: str, kind: str = "account id", help: str, **kwargs: Any) -> Any:
+    """An id option (--id, --account, --contact), checked like id_argument."""
+    return typer.Option(None, *names, help=help, callback=_id_check(kind), **kwargs)
 
 
 def workspace_root(ctx: typer.Context) -> Path:

@@ -6,7 +6,8 @@ from typing import Any, Optional
 
 import typer
 
-from kamctl.cli.common import Output, console, fail, print_json, state, workspace_root
+from kamctl.cli.common import Output, console, fail, id_argument, print_json, state, workspace_root
+from kamctl.ids import did_you_mean
 
 
 def _num(value: float | None) -> str:
@@ -63,7 +64,7 @@ def _chart(rows: list[dict]) -> dict | None:
 
 def history(
     ctx: typer.Context,
-    account_id: str = typer.Argument(..., metavar="ID", help="The account id (its file name without .yaml)."),
+    account_id: str = id_argument(help="The account id (its file name without .yaml)."),
     since: Optional[str] = typer.Option(None, "--since", metavar="DATE|REV",
                                         help="Only commits on or after a date (YYYY-MM-DD), or after a revision."),
     fmt: Output = typer.Option(Output.table, "--format", "-f", help="Output format."),
@@ -75,13 +76,14 @@ def history(
     Example: kamctl history acme-corp --since 2026-01-01 --format markdown
     """
     from kamctl.history import account_history
-    from kamctl.workspace import WorkspaceError
+    from kamctl.workspace import WorkspaceError, account_files
 
     root = workspace_root(ctx)
     try:
         result = account_history(root, account_id, since)
     except WorkspaceError as exc:
-        fail(str(exc))
+        known = [p.stem for p in account_files(root)]
+        fail(str(exc) + ("" if account_id in known else did_you_mean(account_id, known)))
     rows = result["rows"]
     if fmt is Output.json:
         print_json(result)

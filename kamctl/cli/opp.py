@@ -6,7 +6,9 @@ from typing import Any, Optional
 
 import typer
 
-from kamctl.cli.common import DATA_PROBLEM, Output, fail, invalid_note, load, parse_date, print_csv, print_findings, print_json, workspace_root
+from kamctl.cli.common import (DATA_PROBLEM, Output, fail, id_argument, id_option, invalid_note, load, parse_date,
+                               print_csv, print_findings, print_json, workspace_root)
+from kamctl.ids import did_you_mean
 
 opp_app = typer.Typer(
     name="opp",
@@ -21,14 +23,15 @@ DATE_HELP = "Date of the step, YYYY-MM-DD (default: today)."
 
 
 def _account_file(ctx: typer.Context, account_id: str) -> Any:
-    """The account, read and validated first; unknown or invalid accounts refuse the edit (exit 1)."""
+    """The account, read and validated first; an unknown account is a usage error (exit 2), an invalid
+    one refuses the edit (exit 1)."""
     from kamctl.workspace import ACCOUNTS_DIR, account_files, display, load_account
 
     root = workspace_root(ctx)
     by_id = {p.stem: p for p in account_files(root)}
     if account_id not in by_id:
-        fail(f"no account '{account_id}' in {display(root / ACCOUNTS_DIR)}; nothing was changed. "
-             "`kamctl score` lists the accounts, `kamctl new ID --name NAME` creates one", DATA_PROBLEM)
+        fail(f"no account '{account_id}' in {display(root / ACCOUNTS_DIR)}{did_you_mean(account_id, by_id)}; "
+             "nothing was changed. `kamctl score` lists the accounts, `kamctl new ID --name NAME` creates one")
     loaded = load_account(by_id[account_id], root)
     if not loaded.ok:
         print_findings(loaded.findings)
@@ -39,9 +42,9 @@ def _account_file(ctx: typer.Context, account_id: str) -> Any:
 def _opportunity(loaded: Any, opp_id: str) -> Any:
     opp = loaded.account.opportunity(opp_id)
     if opp is None:
-        known = ", ".join(o.id for o in loaded.account.opportunities) or "none yet"
-        fail(f"no opportunity '{opp_id}' in account '{loaded.id}' (its opportunities: {known}); "
-             "nothing was changed", DATA_PROBLEM)
+        ids = [o.id for o in loaded.account.opportunities]
+        fail(f"no opportunity '{opp_id}' in account '{loaded.id}'{did_you_mean(opp_id, ids)} "
+             f"(its opportunities: {', '.join(ids) or 'none yet'}); nothing was changed")
     return opp
 
 
@@ -79,9 +82,9 @@ def _stage(value: Optional[str], option: str) -> Any:
 
 def add(
     ctx: typer.Context,
-    account_id: str = typer.Argument(..., metavar="ACCOUNT", help="Account id (file name without .yaml)."),
+    account_id: str = id_argument(metavar="ACCOUNT", help="Account id (file name without .yaml)."),
     title: str = typer.Option(..., "--title", help="What the opportunity is."),
-    opp_id: Optional[str] = typer.Option(None, "--id", help="Opportunity id (default: the title as a slug, made unique)."),
+    opp_id: Optional[str] = id_option("--id", kind="opportunity id", help="Opportunity id (default: the title as a slug)."),
     value: Optional[float] = typer.Option(None, "--value", help="Expected value (a number, >= 0)."),
     currency: Optional[str] = typer.Option(None, "--currency", help="ISO 4217 code, e.g. EUR (default: the company currency)."),
     close: Optional[str] = typer.Option(None, "--close", help="Expected close date, YYYY-MM-DD."),
@@ -96,25 +99,23 @@ def add(
     import re
 
     from kamctl import edits, pipeline
-    from kamctl.model.account import SLUG
 
     when = parse_date(date, "--date")
     close_date = parse_date(close, "--close") if close is not None else None
     if not title.strip():
         fail("--title must not be empty")
-    if opp_id is not None and not re.match(SLUG, opp_id):
-        fail(f"--id {opp_id!r} is not a valid id: lowercase letters, digits and dashes, e.g. ready-meal-film")
-    if currency is not None and not re.match(r"^[A-Z]{3}$", currency):
+    code = currency.strip().upper() if currency is not None else None  # gbp is GBP
+    if code is not None and not re.match(r"^[A-Z]{3}$", code):
         fail(f"--currency {currency!r} is not an ISO 4217 code such as EUR or USD")
     if value is not None and (value < 0 or not math.isfinite(value)):
         fail(f"--value {value} must be a number >= 0")
     loaded = _account_file(ctx, account_id)
     taken = {o.id for o in loaded.account.opportunities}
-    if opp_id is not None and opp_id in taken:
-        fail(f"account '{account_id}' already has an opportunity '{opp_id}'; choose another --id "
-             "(or leave --id out to get a unique one)", DATA_PROBLEM)
-    new = opp_id or pipeline.new_id(title, taken)
-    fields = {"id": new, "title": title, "value": value, "currency": currency,
+    new = opp_id or pipeline.new_id(title)
+    if new in taken:
+        fix = "choose another --id" if opp_id is not None else "pass --id ID (or a different --title) to add another"
+        fail(f"account '{account_id}' already has an opportunity '{new}'; {fix}; nothing was changed", DATA_PROBLEM)
+    fields = {"id": new, "title": title, "value": value, "currency": code,
               "stage": pipeline.CHAIN[0].value, "close": close_date}
     entry = {"stage": pipeline.CHAIN[0].value, "date": when}
     if note:
@@ -133,8 +134,8 @@ def _apply(loaded: Any, opp: Any, change: Any) -> None:
 
 def advance(
     ctx: typer.Context,
-    account_id: str = typer.Argument(..., metavar="ACCOUNT", help="Account id."),
-    opp_id: str = typer.Argument(..., metavar="OPPORTUNITY", help="Opportunity id."),
+    account_id: str = id_argument(metavar="ACCOUNT", help="Account id."),
+    opp_id: str = id_argument(kind="opportunity id", metavar="OPPORTUNITY", help="Opportunity id."),
     to: Optional[str] = typer.Option(None, "--to", help="Target stage (default: the next one)."),
     force: bool = typer.Option(False, "--force", help="Skip forward past stages (needs --note; recorded as forced)."),
     note: Optional[str] = typer.Option(None, "--note", help="Note for the history entry."),
@@ -162,8 +163,8 @@ def advance(
 
 def decide(
     ctx: typer.Context,
-    account_id: str = typer.Argument(..., metavar="ACCOUNT", help="Account id."),
-    opp_id: str = typer.Argument(..., metavar="OPPORTUNITY", help="Opportunity id."),
+    account_id: str = id_argument(metavar="ACCOUNT", help="Account id."),
+    opp_id: str = id_argument(kind="opportunity id", metavar="OPPORTUNITY", help="Opportunity id."),
     decision: str = typer.Argument(..., metavar="go|no-go", help="go moves it to pursuit, no-go ends it (no_go)."),
     reason: str = typer.Option(..., "--reason", help="Why (recorded in decision: and in history)."),
     by: Optional[str] = typer.Option(None, "--by", help="Who decided."),
@@ -190,8 +191,8 @@ def decide(
 
 def close(
     ctx: typer.Context,
-    account_id: str = typer.Argument(..., metavar="ACCOUNT", help="Account id."),
-    opp_id: str = typer.Argument(..., metavar="OPPORTUNITY", help="Opportunity id."),
+    account_id: str = id_argument(metavar="ACCOUNT", help="Account id."),
+    opp_id: str = id_argument(kind="opportunity id", metavar="OPPORTUNITY", help="Opportunity id."),
     outcome: str = typer.Argument(..., metavar="won|lost", help="won moves it to contract, lost ends it."),
     note: Optional[str] = typer.Option(None, "--note", help="Note for the history entry."),
     date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
@@ -228,7 +229,7 @@ def _valid(ws: Any, ids: Optional[list[str]] = None) -> list[tuple[str, Any]]:
 
 def list_(
     ctx: typer.Context,
-    account: Optional[str] = typer.Option(None, "--account", help="Only this account."),
+    account: Optional[str] = id_option("--account", help="Only this account."),
     stage: Optional[str] = typer.Option(None, "--stage", help="Only opportunities at this stage."),
     open_only: bool = typer.Option(False, "--open", help="Only open ones (identification to closing)."),
     fmt: str = typer.Option("table", "--format", help="table, json or csv."),

@@ -10,6 +10,7 @@ import typer
 
 from kamctl import fsafe
 from kamctl.cli.common import DATA_PROBLEM, USAGE, fail, load, parse_date, print_findings
+from kamctl.cli.common import DATA_PROBLEM, USAGE, fail, id_argument, id_option, load, parse_date, print_findings
 
 render_app = typer.Typer(
     name="render",
@@ -17,7 +18,7 @@ render_app = typer.Typer(
     no_args_is_help=True,
 )
 
-ACCOUNT_ID = typer.Argument(..., metavar="ID", help="Account id (the file name in accounts/ without .yaml).")
+ACCOUNT_ID = id_argument(help="Account id (the file name in accounts/ without .yaml).")
 OUT = typer.Option(None, "--out", help="Write into this folder (as ID-KIND.md or portfolio.md) instead of stdout.",
                    show_default=False)
 AS_OF = typer.Option(None, "--as-of", metavar="DATE", show_default=False,
@@ -35,8 +36,8 @@ def plan(ctx: typer.Context, account_id: str = ACCOUNT_ID, out: Optional[Path] =
 
 
 def questionnaire(ctx: typer.Context, account_id: str = ACCOUNT_ID, out: Optional[Path] = OUT,
-                  contact: Optional[str] = typer.Option(None, "--contact", metavar="ID", show_default=False,
-                                                        help="Only this decision maker (their id, or name as a slug)."),
+                  contact: Optional[str] = id_option("--contact", kind="contact id", metavar="ID", show_default=False,
+                                                     help="Only this decision maker (their id, or name as a slug)."),
                   blank: bool = typer.Option(False, "--blank", help="Ruled lines to fill in by hand instead of the answers on file."),
                   as_of: Optional[str] = AS_OF) -> None:
     """The relationship-map questionnaire (the four agenda questions) for each key decision maker.

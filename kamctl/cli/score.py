@@ -7,7 +7,7 @@ from typing import Any, List, Optional
 
 import typer
 
-from kamctl.cli.common import Output, TableOrJson, console, invalid_note, load, print_csv, print_json
+from kamctl.cli.common import Output, TableOrJson, console, id_argument, invalid_note, load, print_csv, print_json
 
 AT_HELP = "the workspace as it was at a git revision or date"
 IDS_HELP = "Account ids (default: every account)."
@@ -153,7 +153,7 @@ def _print_explain(s: Any, out: Any) -> None:
 
 def score(
     ctx: typer.Context,
-    ids: Optional[List[str]] = typer.Argument(None, metavar="[ID]...", help=IDS_HELP),
+    ids: Optional[List[str]] = id_argument(None, metavar="[ID]...", help=IDS_HELP),
     explain: bool = typer.Option(False, "--explain", help="Show each factor's score, weight, share and "
                                  "contribution, and the cut points, so the result can be recomputed by hand."),
     fmt: ScoreFormat = typer.Option(ScoreFormat.table, "--format", "-f", help="Output format."),
@@ -335,7 +335,7 @@ def _level_record(s: Any) -> dict:
 
 def level(
     ctx: typer.Context,
-    ids: Optional[List[str]] = typer.Argument(None, metavar="[ID]...", help=IDS_HELP),
+    ids: Optional[List[str]] = id_argument(None, metavar="[ID]...", help=IDS_HELP),
     fmt: TableOrJson = typer.Option(TableOrJson.table, "--format", "-f", help="Output format."),
 ) -> None:
     """The relationship level the customer perceives, and the next step up.

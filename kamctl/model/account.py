@@ -13,7 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator, model_validator
 
-SLUG = r"^[a-z0-9][a-z0-9-]*$"
+from kamctl.ids import SLUG, slugify
+
 
 
 class Model(BaseModel):
@@ -253,16 +254,10 @@ class DecisionMaker(Model):
 
     @property
     def key(self) -> str:
-        return self.id or _slugify(self.name)
+        return self.id or slugify(self.name) or "x"
 
 
 AGENDA = ("business_agenda", "personal_agenda", "recognised_by", "measured_by")
-
-
-def _slugify(text: str) -> str:
-    import re
-
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
 
 
 # --- stage 3: opportunities ----------------------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from kamctl.findings import Finding, Severity
+from kamctl.ids import MAX_ID_LENGTH, SLUG
 from kamctl.yamlio.read import Document
 
 M = TypeVar("M", bound=BaseModel)
@@ -105,8 +106,9 @@ def error_to_finding(model: type[BaseModel], doc: Document, err: dict) -> Findin
         return Finding("KAM106", Severity.error, doc.path, line, col, f"{where}: {got} is not one of {expected}")
     if kind == "string_pattern_mismatch":
         pattern = (err.get("ctx") or {}).get("pattern", "")
-        hint = "a lowercase id of letters, digits and dashes" if "a-z0-9" in pattern else (
-            "a 3-letter currency code such as EUR" if "A-Z]{3}" in pattern else f"text matching {pattern}")
+        hint = (f"a lowercase id of letters, digits and dashes, at most {MAX_ID_LENGTH} characters"
+                if pattern == SLUG else "a 3-letter currency code such as EUR" if "A-Z]{3}" in pattern
+                else f"text matching {pattern}")
         return Finding("KAM108", Severity.error, doc.path, line, col, f"{where}: {got} should be {hint}")
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         expected = model_at(model, loc + ("",))
