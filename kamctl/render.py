@@ -1,9 +1,11 @@
 """Render accounts and the portfolio to Markdown with Jinja templates.
 
 Templates are looked up in the workspace's own templates/ folder first, then in kamctl's built-in
-templates/ (as a theme's custom_dir is searched before the theme). They run in Jinja's sandbox, so
-a workspace template cannot reach Python internals, and receive the validated models plus the
-computed results (scores, quadrant, level, pipeline, performance, alerts); they never recompute.
+templates/ (as a theme's custom_dir is searched before the theme). A workspace template is untrusted
+(a fork's pull request): it runs in a tightened Jinja sandbox and receives plain data only (the
+models and the computed results dumped to dicts, lists, strings, numbers, booleans and dates; see
+plain()), never a model object, path or method, so it cannot reach Python or the file system. Limits
+(size of strings and output, loop steps, time, memory) stop a runaway template with a RenderError.
 
 Plain core: functions take data and return text or raise RenderError / ContactError. Nothing here
 prints, exits or writes files.
@@ -11,10 +13,19 @@ prints, exits or writes files.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import os
+import re
+import signal
+import threading
+import time
 import traceback
+from contextlib import contextmanager
+from enum import Enum
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from kamctl.markdown import (_plain, md_cell, md_inline, md_text, mermaid_label, money, number, percent, score,
                              totals, words)
@@ -33,6 +44,20 @@ class ContactError(Exception):
     """--contact names no decision maker of the account (a usage error, exit 2)."""
 
 
+class TemplateLimit(Exception):
+    """A template went past a limit (size, steps, time, memory); becomes a RenderError."""
+
+
+# --- limits: generous for any real document, small enough that a runaway template stops fast -------
+
+MAX_TEXT = 4 * 1024 * 1024  # characters of any string or list built in a template, and of the output
+MAX_INT_BITS = 64 * 1024  # bits of an integer built with * or **
+MAX_STEPS = 1_000_000  # range() items iterated in one document
+MAX_SECONDS = 5.0  # wall clock for one document
+MAX_MEMORY = 512 * 1024 * 1024  # extra address space while rendering (Unix; a MemoryError beyond it)
+_WIDTH = re.compile(r"%[#0 +-]*(\*|\d+)?(?:\.(\*|\d+))?")
+
+
 # --- the environment ----------------------------------------------------------------------------
 
 
@@ -45,13 +70,12 @@ def builtin_templates() -> Path:
 def environment(root: Path | None) -> Any:
     """A sandboxed Jinja environment: the workspace's templates/ first, then the built-in ones."""
     from jinja2 import FileSystemLoader, StrictUndefined
-    from jinja2.sandbox import SandboxedEnvironment
 
     paths = []
     if root is not None and (Path(root) / WORKSPACE_TEMPLATES).is_dir():
         paths.append(str(Path(root) / WORKSPACE_TEMPLATES))
     paths.append(str(builtin_templates()))
-    env = SandboxedEnvironment(
+    env = _sandbox()(
         loader=FileSystemLoader(paths, encoding="utf-8"),
         undefined=StrictUndefined,
         autoescape=False,
@@ -62,6 +86,233 @@ def environment(root: Path | None) -> Any:
     env.filters.update(num=_plain, md=md_text, inline=md_inline, cell=md_cell, mermaid=mermaid_label, words=words,
                        number=number, money=money, percent=percent, score=score, totals=totals)
     return env
+
+
+# Methods a template may call on its data or on Jinja's own helpers: none builds a big value.
+SAFE_METHODS = frozenset({
+    "items", "keys", "values", "get",  # dict
+    "lower", "upper", "title", "capitalize", "strip", "lstrip", "rstrip", "startswith", "endswith",
+    "split", "rsplit", "splitlines", "count", "find", "isdigit", "isalpha", "isspace",  # str
+    "cycle", "changed", "next", "reset", "current",  # loop, cycler
+})
+
+
+@lru_cache(maxsize=None)
+def _sandbox() -> type:
+    """Jinja's sandbox, tightened for untrusted templates (built once, jinja2 imported lazily)."""
+    from jinja2 import filters as jinja_filters
+    from jinja2.runtime import BlockReference, LoopContext, Macro
+    from jinja2.sandbox import SandboxedEnvironment
+    from jinja2.utils import Cycler, Joiner
+
+    helpers = (Macro, BlockReference, LoopContext, Joiner)
+    owners = (dict, str, LoopContext, Cycler)
+
+    class TemplateSandbox(SandboxedEnvironment):
+        """No attribute starting with _, no call but the globals, macros and SAFE_METHODS; *, **, +
+        and % checked for size; range() counted against MAX_STEPS; lipsum gone."""
+
+        intercepted_binops = frozenset({"*", "**", "+", "%"})
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.steps = 0
+            self.deadline = float("inf")
+            self.globals.pop("lipsum", None)
+            self.globals["range"] = self.range  # the same bound method, so is_safe_callable knows it
+            self.filters.update(_sized_filters(jinja_filters))
+
+        def start(self) -> None:
+            """A new document: a fresh step and time budget."""
+            self.steps = 0
+            self.deadline = time.monotonic() + MAX_SECONDS
+
+        def tick(self) -> None:
+            self.steps += 1
+            if self.steps > MAX_STEPS:
+                raise TemplateLimit(f"more than {MAX_STEPS:,} loop steps")
+            self.clock()
+
+        def clock(self) -> None:
+            if time.monotonic() > self.deadline:
+                raise TemplateLimit(f"took longer than {MAX_SECONDS:g} s")
+
+        def range(self, *args: int) -> "_Steps":
+            steps = range(*args)
+            if len(steps) > MAX_TEXT:
+                raise TemplateLimit(f"range of {len(steps):,} items")
+            return _Steps(steps, self)
+
+        def getattr(self, obj: Any, attribute: str) -> Any:
+            if isinstance(obj, dict) and attribute in obj:  # data first: a key named "items" is the key
+                return obj[attribute]
+            return super().getattr(obj, attribute)
+
+        def wrap_str_format(self, value: Any) -> None:
+            return None  # no str.format / format_map: a width like {:>1000000000} builds any size
+
+        def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+            if attr.startswith("_") or not super().is_safe_attribute(obj, attr, value):
+                return False
+            return not callable(value) or self.is_safe_callable(value)
+
+        def is_safe_callable(self, obj: Any) -> bool:
+            if not super().is_safe_callable(obj):
+                return False
+            if isinstance(obj, helpers) or any(obj is g for g in self.globals.values()):
+                return True
+            return isinstance(getattr(obj, "__self__", None), owners) and getattr(obj, "__name__", "") in SAFE_METHODS
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            if operator == "**":
+                _check_power(left, right)
+            elif operator == "*":
+                _check_product(left, right)
+            elif operator == "+" and _sized(left) and _sized(right):
+                _check_size(len(left) + len(right))
+            elif operator == "%" and isinstance(left, str):
+                _check_format(left)
+            self.clock()
+            return super().call_binop(context, operator, left, right)
+
+    return TemplateSandbox
+
+
+class _Steps:
+    """range() for templates: each item iterated counts against the document's step and time budget."""
+
+    def __init__(self, steps: range, env: Any) -> None:
+        self.steps, self.env = steps, env
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __iter__(self) -> Iterator[int]:
+        for i in self.steps:
+            self.env.tick()
+            yield i
+
+
+def _sized(value: Any) -> bool:
+    return isinstance(value, (str, list, tuple))
+
+
+def _check_size(size: int) -> None:
+    if size > MAX_TEXT:
+        raise TemplateLimit(f"a value of {size:,} items (the limit is {MAX_TEXT:,})")
+
+
+def _check_bits(bits: int) -> None:
+    if bits > MAX_INT_BITS:
+        raise TemplateLimit(f"a number of about {bits:,} bits (the limit is {MAX_INT_BITS:,})")
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_power(base: Any, exponent: Any) -> None:
+    if _whole(base) and _whole(exponent) and exponent > 0 and abs(base) > 1:
+        _check_bits(abs(base).bit_length() * exponent)
+
+
+def _check_product(left: Any, right: Any) -> None:
+    for a, b in ((left, right), (right, left)):
+        if _sized(a) and _whole(b):
+            _check_size(len(a) * b)
+    if _whole(left) and _whole(right):
+        _check_bits(abs(left).bit_length() + abs(right).bit_length())
+
+
+def _check_format(text: str) -> None:
+    """A %-format with a width or precision beyond MAX_TEXT (or a * one) could build any size."""
+    for match in _WIDTH.finditer(text):
+        for part in match.groups():
+            if part == "*" or (part and int(part) > MAX_TEXT):
+                raise TemplateLimit(f"a %-format width of {part} (the limit is {MAX_TEXT:,})")
+
+
+def _sized_filters(jinja_filters: Any) -> dict[str, Any]:
+    """Jinja's filters that can build a value far bigger than their input, with their sizes checked."""
+
+    def center(value: Any, width: int = 80) -> str:
+        _check_size(int(width))
+        return jinja_filters.do_center(value, width)
+
+    def indent(value: Any, width: Any = 4, first: bool = False, blank: bool = False) -> str:
+        lines = str(value).count("\n") + 1
+        _check_size(len(str(value)) + lines * (len(width) if isinstance(width, str) else int(width)))
+        return jinja_filters.do_indent(value, width, first, blank)
+
+    def replace(eval_ctx: Any, value: Any, old: str, new: str, count: int | None = None) -> Any:
+        text = str(value)
+        hits = text.count(str(old)) if count is None else min(int(count), text.count(str(old)))
+        _check_size(len(text) + hits * len(str(new)))
+        return jinja_filters.do_replace(eval_ctx, value, old, new, count)
+
+    def format_(value: str, *args: Any, **kwargs: Any) -> str:
+        _check_format(str(value))
+        return jinja_filters.do_format(value, *args, **kwargs)
+
+    def batch(value: Any, linecount: int, fill_with: Any = None) -> Any:
+        _check_size(int(linecount))
+        return jinja_filters.do_batch(value, linecount, fill_with)
+
+    def slice_(value: Any, slices: int, fill_with: Any = None) -> Any:
+        _check_size(int(slices))
+        return jinja_filters.do_slice(value, slices, fill_with)
+
+    replace.jinja_pass_arg = jinja_filters.do_replace.jinja_pass_arg  # type: ignore[attr-defined]
+    return {"center": center, "indent": indent, "replace": replace, "format": format_, "batch": batch,
+            "slice": slice_}
+
+
+@contextmanager
+def _guarded() -> Iterator[None]:
+    """While a template runs (Unix, main thread): an alarm after MAX_SECONDS, whatever the template is
+    doing, and at most MAX_MEMORY more address space, so a runaway ends in an exception, not a hang
+    or a swapping machine. Both are put back afterwards."""
+    alarm = (hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+             and signal.getitimer(signal.ITIMER_REAL)[0] == 0)
+    if alarm:
+        def ring(signum: int, frame: Any) -> None:
+            raise TemplateLimit(f"took longer than {MAX_SECONDS:g} s")
+
+        previous = signal.signal(signal.SIGALRM, ring)
+        signal.setitimer(signal.ITIMER_REAL, MAX_SECONDS + 0.5)
+    limit = _memory_limit()
+    try:
+        yield
+    finally:
+        if alarm:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+        if limit is not None:
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_AS, limit)
+
+
+def _memory_limit() -> tuple[int, int] | None:
+    """Lower the soft address-space limit to what is in use plus MAX_MEMORY; the old limit, or None."""
+    try:
+        import resource
+
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    except (ImportError, OSError, ValueError):
+        return None
+    cap = used + MAX_MEMORY
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)
+    if soft != resource.RLIM_INFINITY and soft <= cap:
+        return None
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    except (OSError, ValueError):
+        return None
+    return soft, hard
 
 
 def _shown(path: str | None) -> str:
@@ -84,10 +335,17 @@ def render_template(env: Any, name: str, context: dict[str, Any]) -> str:
     from jinja2.sandbox import SecurityError
 
     filename: str | None = None
+    data = plain(context)
     try:
-        template = env.get_template(name)
-        filename = template.filename
-        text = template.render(**context)
+        with _guarded():
+            template = env.get_template(name)
+            filename = template.filename
+            text = _generate(env, template, data)
+    except (TemplateLimit, MemoryError, RecursionError) as exc:
+        file, line = _template_line(exc)
+        where = _shown(file or filename or name) + (f":{line}" if line else "")
+        reason = {MemoryError: "ran out of memory", RecursionError: "nested too deeply"}.get(type(exc), str(exc))
+        raise RenderError(f"{where}: template stopped: {reason}") from None
     except TemplateSyntaxError as exc:
         where = _shown(exc.filename or filename)
         raise RenderError(f"{where}:{exc.lineno}: template syntax error: {exc.message}") from None
@@ -109,6 +367,71 @@ def render_template(env: Any, name: str, context: dict[str, Any]) -> str:
             raise
         raise RenderError(f"{_shown(file)}:{line}: template error: {type(exc).__name__}: {exc}") from None
     return tidy(text)
+
+
+def _generate(env: Any, template: Any, data: dict[str, Any]) -> str:
+    """Render piece by piece, so the output size and the time are checked while it grows."""
+    start = getattr(env, "start", None)
+    if start:
+        start()
+    pieces, size = [], 0
+    for piece in template.generate(**data):
+        size += len(piece)
+        if size > MAX_TEXT:
+            raise TemplateLimit(f"output over {MAX_TEXT:,} characters")
+        if start:
+            env.clock()
+        pieces.append(piece)
+    return "".join(pieces)
+
+
+def plain(value: Any) -> Any:
+    """value as template data: dicts, lists, str, int, float, bool, None and dates only.
+
+    Models and dataclasses become dicts of their fields and public properties (`dm.key`,
+    `score.partial`), enums their values, paths strings. A template therefore holds no method
+    (`parse_raw`, `parse_file`...), class or path to reach Python or files through.
+    """
+    if value is None or type(value) in (str, int, float, bool, dt.date, dt.datetime):
+        return value
+    if isinstance(value, Enum):
+        return plain(value.value)
+    if isinstance(value, str):
+        return "".join((value,))  # a str subclass (Markup...) as a plain str
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, dict):
+        return {plain(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [plain(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    fields = getattr(type(value), "model_fields", None)
+    if fields is not None:
+        names = list(fields)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        names = [f.name for f in dataclasses.fields(value)]
+    else:
+        raise TypeError(f"{type(value).__name__} cannot be passed to a template")
+    return {name: plain(getattr(value, name)) for name in names + _properties(type(value))}
+
+
+@lru_cache(maxsize=None)
+def _properties(cls: type) -> list[str]:
+    """The public properties kamctl's own classes define (not pydantic's model_extra & co.)."""
+    names: list[str] = []
+    for klass in cls.__mro__:
+        if klass.__module__.split(".")[0] != "kamctl":
+            continue
+        names += [n for n, attr in vars(klass).items()
+                  if isinstance(attr, property) and not n.startswith("_") and n not in names]
+    return names
 
 
 def tidy(text: str) -> str:
@@ -171,11 +494,11 @@ def account_context(account_id: str, loaded: Any, settings: Any, as_of: dt.date 
     when = as_of or dt.date.today()
     context: dict[str, Any] = {
         "id": account_id,
-        "account": account,
+        "account": account_data(account),
         "settings": settings,
         "company": settings.company,
         "as_of": as_of,
-        "summary": summarise(account_id, account, settings),
+        "summary": summary_data(summarise(account_id, account, settings)),
         **model_lists(),
     }
     pipeline = _optional("kamctl.pipeline", "account_pipeline")
@@ -189,6 +512,24 @@ def account_context(account_id: str, loaded: Any, settings: Any, as_of: dt.date 
         moments.update((m.strip(), None) for m in survey.moments_of_truth if m.strip() and m.strip() not in moments)
     context["moments_of_truth"] = list(moments)
     return context
+
+
+def account_data(account: Any) -> dict[str, Any]:
+    """The account as plain data; each opportunity also says when it entered its stage."""
+    data = plain(account)
+    for row, opp in zip(data["opportunities"], account.opportunities):
+        row["entered_stage"] = opp.entered_stage()
+    return data
+
+
+def summary_data(summary: Any) -> dict[str, Any]:
+    """A scoring Summary as plain data; its levels as {value, number, title}, as the quadrant is a record."""
+    data = plain(summary)
+    for key in ("level", "declared"):
+        level = getattr(summary.level, key)
+        data["level"][key] = None if level is None else {"value": level.value, "number": level.number,
+                                                         "title": level.title}
+    return data
 
 
 def portfolio_context(accounts: list[tuple[str, Any]], settings: Any, as_of: dt.date | None) -> dict[str, Any]:
@@ -215,14 +556,17 @@ def portfolio_context(accounts: list[tuple[str, Any]], settings: Any, as_of: dt.
             rows.append({**f, "weight": weights[f["name"]], "scores": scores})
         worksheets[axis] = {"rows": rows, "totals": [getattr(s.score, axis) for s in summaries],
                             "cut_point": getattr(settings.scoring.cut_points, axis)}
+    shown = {s.id: summary_data(s) for s in summaries}
+    quadrants = grid(summaries, settings) if grid else None
     return {
         "settings": settings,
         "company": settings.company,
         "as_of": as_of,
-        "summaries": summaries,
-        "accounts": {s.id: by_id[s.id] for s in summaries},
+        "summaries": [shown[s.id] for s in summaries],
+        "accounts": {s.id: account_data(by_id[s.id]) for s in summaries},
         "quadrant_chart": chart(summaries, settings).strip() if chart else None,
-        "grid": grid(summaries, settings) if grid else None,
+        "grid": None if quadrants is None else {
+            key: {**q, "accounts": [shown[s.id] for s in q["accounts"]]} for key, q in quadrants.items()},
         "worksheets": worksheets,
         **lists,
     }
