@@ -182,14 +182,14 @@ class _Steps:
     """range() for templates: each item iterated counts against the document's step and time budget."""
 
     def __init__(self, steps: range, env: Any) -> None:
-        self.steps, self.env = steps, env
+        self._steps, self._env = steps, env  # _: out of the template's reach
 
     def __len__(self) -> int:
-        return len(self.steps)
+        return len(self._steps)
 
     def __iter__(self) -> Iterator[int]:
-        for i in self.steps:
-            self.env.tick()
+        for i in self._steps:
+            self._env.tick()
             yield i
 
 
