@@ -330,12 +330,16 @@ def _template_line(exc: BaseException) -> tuple[str | None, int | None]:
 
 
 def render_template(env: Any, name: str, context: dict[str, Any]) -> str:
-    """Render one template; every Jinja failure becomes a one-line RenderError naming the file."""
+    """Render one template with context made plain(); every failure is a one-line RenderError."""
+    return _render(env, name, plain(context))
+
+
+def _render(env: Any, name: str, data: dict[str, Any]) -> str:
+    """Render one template with data that is plain() already."""
     from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError
     from jinja2.sandbox import SecurityError
 
     filename: str | None = None
-    data = plain(context)
     try:
         with _guarded():
             template = env.get_template(name)
@@ -392,34 +396,53 @@ def plain(value: Any) -> Any:
     `score.partial`), enums their values, paths strings. A template therefore holds no method
     (`parse_raw`, `parse_file`...), class or path to reach Python or files through.
     """
-    if value is None or type(value) in (str, int, float, bool, dt.date, dt.datetime):
+    kind = type(value)
+    if kind in _PLAIN:
         return value
+    if kind is dict:
+        return {k if type(k) is str else plain(k): plain(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [plain(v) for v in value]
+    names = _fields(kind)
+    if names is not None:
+        return {name: plain(getattr(value, name)) for name in names}
+    return _other(value)
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None), dt.date, dt.datetime})
+
+
+def _other(value: Any) -> Any:
+    """The rare kinds: enums, subclasses of plain types, sets, paths."""
     if isinstance(value, Enum):
         return plain(value.value)
     if isinstance(value, str):
         return "".join((value,))  # a str subclass (Markup...) as a plain str
-    if isinstance(value, bool):
-        return bool(value)
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
+    for kind in (bool, int, float):
+        if isinstance(value, kind):
+            return kind(value)
     if isinstance(value, dt.date):
         return value
     if isinstance(value, dict):
-        return {plain(k): plain(v) for k, v in value.items()}
+        return plain(dict(value))
     if isinstance(value, (list, tuple, set, frozenset)):
         return [plain(v) for v in value]
     if isinstance(value, Path):
         return str(value)
-    fields = getattr(type(value), "model_fields", None)
+    raise TypeError(f"{type(value).__name__} cannot be passed to a template")
+
+
+@lru_cache(maxsize=None)
+def _fields(kind: type) -> tuple[str, ...] | None:
+    """The names a model or dataclass shows a template: its fields, then its public properties."""
+    fields = getattr(kind, "model_fields", None)
     if fields is not None:
         names = list(fields)
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        names = [f.name for f in dataclasses.fields(value)]
+    elif dataclasses.is_dataclass(kind):
+        names = [f.name for f in dataclasses.fields(kind)]
     else:
-        raise TypeError(f"{type(value).__name__} cannot be passed to a template")
-    return {name: plain(getattr(value, name)) for name in names + _properties(type(value))}
+        return None
+    return tuple(names + _properties(kind))
 
 
 @lru_cache(maxsize=None)
@@ -487,18 +510,16 @@ def model_lists() -> dict[str, Any]:
 
 
 def account_context(account_id: str, loaded: Any, settings: Any, as_of: dt.date | None) -> dict[str, Any]:
-    """Everything an account template may show. as_of None: dates computed at today, never shown."""
+    """Everything an account template may show, as plain data. as_of None: dates computed at today, never shown."""
     from kamctl.scoring import summarise
 
     account = loaded.account
     when = as_of or dt.date.today()
     context: dict[str, Any] = {
         "id": account_id,
-        "account": account_data(account),
         "settings": settings,
         "company": settings.company,
         "as_of": as_of,
-        "summary": summary_data(summarise(account_id, account, settings)),
         **model_lists(),
     }
     pipeline = _optional("kamctl.pipeline", "account_pipeline")
@@ -511,7 +532,8 @@ def account_context(account_id: str, loaded: Any, settings: Any, as_of: dt.date 
     for survey in sorted(account.performance.surveys, key=lambda s: s.date, reverse=True):
         moments.update((m.strip(), None) for m in survey.moments_of_truth if m.strip() and m.strip() not in moments)
     context["moments_of_truth"] = list(moments)
-    return context
+    return {**plain(context), "account": account_data(account),
+            "summary": summary_data(summarise(account_id, account, settings))}
 
 
 def account_data(account: Any) -> dict[str, Any]:
@@ -533,7 +555,7 @@ def summary_data(summary: Any) -> dict[str, Any]:
 
 
 def portfolio_context(accounts: list[tuple[str, Any]], settings: Any, as_of: dt.date | None) -> dict[str, Any]:
-    """accounts: (id, Account) pairs of the valid accounts. Shown in kamctl.portfolio's order."""
+    """The portfolio template's plain data; accounts: (id, Account) of the valid ones, in kamctl.portfolio's order."""
     from kamctl.scoring import summarise
 
     summaries = [summarise(account_id, account, settings) for account_id, account in accounts]
@@ -558,17 +580,21 @@ def portfolio_context(accounts: list[tuple[str, Any]], settings: Any, as_of: dt.
                             "cut_point": getattr(settings.scoring.cut_points, axis)}
     shown = {s.id: summary_data(s) for s in summaries}
     quadrants = grid(summaries, settings) if grid else None
-    return {
+    context = plain({
         "settings": settings,
         "company": settings.company,
         "as_of": as_of,
-        "summaries": [shown[s.id] for s in summaries],
-        "accounts": {s.id: account_data(by_id[s.id]) for s in summaries},
         "quadrant_chart": chart(summaries, settings).strip() if chart else None,
-        "grid": None if quadrants is None else {
-            key: {**q, "accounts": [shown[s.id] for s in q["accounts"]]} for key, q in quadrants.items()},
         "worksheets": worksheets,
         **lists,
+    })
+    return {
+        **context,
+        "summaries": [shown[s.id] for s in summaries],
+        "accounts": {s.id: account_data(by_id[s.id]) for s in summaries},
+        "grid": None if quadrants is None else {
+            key: {**plain({k: v for k, v in q.items() if k != "accounts"}),
+                  "accounts": [shown[s.id] for s in q["accounts"]]} for key, q in quadrants.items()},
     }
 
 
@@ -593,16 +619,15 @@ def render_account(kind: str, account_id: str, loaded: Any, settings: Any, root:
     if kind not in ACCOUNT_DOCUMENTS:
         raise ValueError(f"unknown account document {kind!r}")
     context = account_context(account_id, loaded, settings, as_of)
-    context["contacts"] = select_contact(loaded.account, contact) if kind == "questionnaire" else []
+    context["contacts"] = plain(select_contact(loaded.account, contact) if kind == "questionnaire" else [])
     context["blank"] = blank
     context["relationship_map"] = relationship_map(loaded.account, settings)
-    return render_template(env or environment(root), TEMPLATES[kind], context)
+    return _render(env or environment(root), TEMPLATES[kind], context)
 
 
 def render_portfolio(accounts: list[tuple[str, Any]], settings: Any, root: Path | None, *,
                      as_of: dt.date | None = None, env: Any = None) -> str:
-    return render_template(env or environment(root), TEMPLATES["portfolio"],
-                           portfolio_context(accounts, settings, as_of))
+    return _render(env or environment(root), TEMPLATES["portfolio"], portfolio_context(accounts, settings, as_of))
 
 
 def relationship_map(account: Any, settings: Any) -> str | None:
