@@ -58,7 +58,7 @@ def test_parse_file_leaks_nothing(tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text('{"token": "TOPSECRET-4711"}\n', encoding="utf-8")  # on main: echoed by the error
     for call in (f"settings.parse_file('{secret}')", f"account.parse_file('{secret}')",
-                 f"summary.score.__class__.__init__.__globals__"):
+                 "summary.score.__class__.__init__.__globals__"):
         ws = planted(tmp_path / call[:7], "{{ %s }}\n" % call)
         result, _, _ = render_plan(ws)
         assert "TOPSECRET" not in result.stdout + result.stderr
