@@ -207,9 +207,26 @@ def _sized_filters(jinja_filters: Any) -> dict[str, Any]:
         _check_size(int(slices))
         return jinja_filters.do_slice(value, slices, fill_with)
 
-    replace.jinja_pass_arg = jinja_filters.do_replace.jinja_pass_arg  # type: ignore[attr-defined]
+    def join(eval_ctx: Any, value: Any, d: str = "", attribute: Any = None) -> str:
+        items = list(value)
+        _check_size(len(items) * len(str(d)) + sum(len(str(item)) for item in items if _sized(item)))
+        return jinja_filters.do_join(eval_ctx, items, d, attribute)
+
+    def wordwrap(environment: Any, s: str, width: int = 79, break_long_words: bool = True,
+                 wrapstring: str | None = None, break_on_hyphens: bool = True) -> str:
+        _check_size(len(str(s)) * (1 + len(wrapstring or "\n")))  # at worst one wrap per character
+        return jinja_filters.do_wordwrap(environment, s, width, break_long_words, wrapstring, break_on_hyphens)
+
+    def tojson(eval_ctx: Any, value: Any, indent: Any = None) -> Any:
+        if indent is not None and (len(indent) if isinstance(indent, str) else int(indent)) > 80:
+            raise TemplateLimit(f"a tojson indent of {indent!r}")
+        return jinja_filters.do_tojson(eval_ctx, value, indent)
+
+    for wrapper, original in ((replace, "do_replace"), (join, "do_join"), (wordwrap, "do_wordwrap"),
+                              (tojson, "do_tojson")):
+        wrapper.jinja_pass_arg = getattr(jinja_filters, original).jinja_pass_arg  # type: ignore[attr-defined]
     return {"center": center, "indent": indent, "replace": replace, "format": format_, "batch": batch,
-            "slice": slice_}
+            "slice": slice_, "join": join, "wordwrap": wordwrap, "tojson": tojson}
 
 
 @contextmanager

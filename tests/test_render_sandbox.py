@@ -109,6 +109,9 @@ def test_python_internals_and_methods_are_out_of_reach(tmp_path, expression):
     ("{{ '%0999999999d' | format(1) }}", "width", 200),
     ("{{ '%0999999999d' % 1 }}", "width", 200),
     ("{{ [1] | batch(10**9, 0) | list }}", "items", 200),
+    ("{{ (['a', 'b'] * 1000) | join('x' * 4000000) }}", "items", 200),
+    ("{{ ('x ' * 2000000) | wordwrap(1, wrapstring='y' * 1000) }}", "items", 200),
+    ("{{ [[[[1]]]] | tojson(10**9) }}", "indent", 200),
     ("{{ range(10**9) | list }}", "items", 200),
 ], ids=lambda v: v if isinstance(v, str) and len(v) < 40 else None)
 def test_a_runaway_template_stops_with_one_line(tmp_path, template, reason, memory_mb):
