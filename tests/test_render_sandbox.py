@@ -185,3 +185,13 @@ def test_a_workspace_template_reads_the_data_by_attribute(tmp_path):
     assert result.returncode == 0, result
     assert result.stdout == ("Alpenmilch Foods GmbH|engagement|2025-10-15|Partner|Strategic|False|"
                              "kweber|3|2026|Q1|3|a1\n"), result.stdout
+
+
+def test_each_document_gets_its_own_step_budget(kamctl, tmp_path):
+    """render all shares one environment: the budget is per document, not per run."""
+    ws = planted(tmp_path, "{% for i in range(400000) %}{% endfor %}{{ id }}\n")
+    result = kamctl("render", "all", "--out", tmp_path / "out", ws=ws)
+    assert result.exit_code == 0, result
+    plans = sorted((tmp_path / "out").glob("*-plan.md"))
+    assert len(plans) >= 3  # together well over MAX_STEPS
+    assert all(p.read_text(encoding="utf-8") == p.name[:-len("-plan.md")] + "\n" for p in plans)
