@@ -1,19 +1,24 @@
 """Render accounts and the portfolio to Markdown with Jinja templates.
 
 Templates are looked up in the workspace's own templates/ folder first, then in kamctl's built-in
-templates/ (as a theme's custom_dir is searched before the theme). They run in Jinja's sandbox, so
-a workspace template cannot reach Python internals, and receive the validated models plus the
-computed results (scores, quadrant, level, pipeline, performance, alerts); they never recompute.
+templates/ (as a theme's custom_dir is searched before the theme). A workspace template is untrusted
+(a fork's pull request): it runs in a tightened Jinja sandbox and receives plain data only (the
+models and the computed results dumped to dicts, lists, strings, numbers, booleans and dates; see
+plain()), never a model object, path or method, so it cannot reach Python or the file system. Limits
+(size of strings and output, loop steps, time, memory) stop a runaway template with a RenderError.
 
-Plain core: functions take data and return text or raise RenderError / ContactError. Nothing here
-prints, exits or writes files.
+The sandbox and its limits are kamctl/sandbox.py. Plain core: functions take data and return text or
+raise RenderError / ContactError. Nothing here prints, exits or writes files.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import traceback
+from enum import Enum
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +26,7 @@ from kamctl import fsafe
 from kamctl.ids import did_you_mean
 from kamctl.markdown import (_plain, md_cell, md_inline, md_text, mermaid_label, money, number, percent, score,
                              totals, words)
+from kamctl.sandbox import TemplateLimit, generate, guarded, sandbox
 
 ACCOUNT_DOCUMENTS = ("plan", "questionnaire", "survey")
 DOCUMENTS = (*ACCOUNT_DOCUMENTS, "portfolio")
@@ -36,6 +42,7 @@ class ContactError(Exception):
     """--contact names no decision maker of the account (a usage error, exit 2)."""
 
 
+
 # --- the environment ----------------------------------------------------------------------------
 
 
@@ -48,11 +55,10 @@ def builtin_templates() -> Path:
 def environment(root: Path | None) -> Any:
     """A sandboxed Jinja environment: the workspace's templates/ first, then the built-in ones."""
     from jinja2 import ChoiceLoader, FileSystemLoader, FunctionLoader, StrictUndefined
-    from jinja2.sandbox import SandboxedEnvironment
 
     loaders = [] if root is None else [FunctionLoader(_workspace_source(Path(root)))]
     loaders.append(FileSystemLoader(str(builtin_templates()), encoding="utf-8"))
-    env = SandboxedEnvironment(
+    env = sandbox()(
         loader=ChoiceLoader(loaders),
         undefined=StrictUndefined,
         autoescape=False,
@@ -106,15 +112,26 @@ def _template_line(exc: BaseException) -> tuple[str | None, int | None]:
 
 
 def render_template(env: Any, name: str, context: dict[str, Any]) -> str:
-    """Render one template; every Jinja failure becomes a one-line RenderError naming the file."""
+    """Render one template with context made plain(); every failure is a one-line RenderError."""
+    return _render(env, name, plain(context))
+
+
+def _render(env: Any, name: str, data: dict[str, Any]) -> str:
+    """Render one template with data that is plain() already."""
     from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError
     from jinja2.sandbox import SecurityError
 
     filename: str | None = None
     try:
-        template = env.get_template(name)
-        filename = template.filename
-        text = template.render(**context)
+        with guarded():
+            template = env.get_template(name)
+            filename = template.filename
+            text = generate(env, template, data)
+    except (TemplateLimit, MemoryError, RecursionError) as exc:
+        file, line = _template_line(exc)
+        where = _shown(file or filename or name) + (f":{line}" if line else "")
+        reason = {MemoryError: "ran out of memory", RecursionError: "nested too deeply"}.get(type(exc), str(exc))
+        raise RenderError(f"{where}: template stopped: {reason}") from None
     except TemplateSyntaxError as exc:
         where = _shown(exc.filename or filename)
         raise RenderError(f"{where}:{exc.lineno}: template syntax error: {exc.message}") from None
@@ -136,6 +153,74 @@ def render_template(env: Any, name: str, context: dict[str, Any]) -> str:
             raise
         raise RenderError(f"{_shown(file)}:{line}: template error: {type(exc).__name__}: {exc}") from None
     return tidy(text)
+
+
+def plain(value: Any) -> Any:
+    """value as template data: dicts, lists, str, int, float, bool, None and dates only.
+
+    Models and dataclasses become dicts of their fields and public properties (`dm.key`,
+    `score.partial`), enums their values, paths strings. A template therefore holds no method
+    (`parse_raw`, `parse_file`...), class or path to reach Python or files through.
+    """
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict:
+        return {k if type(k) is str else plain(k): plain(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [plain(v) for v in value]
+    names = _fields(kind)
+    if names is not None:
+        return {name: plain(getattr(value, name)) for name in names}
+    return _other(value)
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None), dt.date, dt.datetime})
+
+
+def _other(value: Any) -> Any:
+    """The rare kinds: enums, subclasses of plain types, sets, paths."""
+    if isinstance(value, Enum):
+        return plain(value.value)
+    if isinstance(value, str):
+        return "".join((value,))  # a str subclass (Markup...) as a plain str
+    for kind in (bool, int, float):
+        if isinstance(value, kind):
+            return kind(value)
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, dict):
+        return plain(dict(value))
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [plain(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} cannot be passed to a template")
+
+
+@lru_cache(maxsize=None)
+def _fields(kind: type) -> tuple[str, ...] | None:
+    """The names a model or dataclass shows a template: its fields, then its public properties."""
+    fields = getattr(kind, "model_fields", None)
+    if fields is not None:
+        names = list(fields)
+    elif dataclasses.is_dataclass(kind):
+        names = [f.name for f in dataclasses.fields(kind)]
+    else:
+        return None
+    return tuple(names + _properties(kind))
+
+
+@lru_cache(maxsize=None)
+def _properties(cls: type) -> list[str]:
+    """The public properties kamctl's own classes define (not pydantic's model_extra & co.)."""
+    names: list[str] = []
+    for klass in cls.__mro__:
+        if klass.__module__.split(".")[0] != "kamctl":
+            continue
+        names += [n for n, attr in vars(klass).items()
+                  if isinstance(attr, property) and not n.startswith("_") and n not in names]
+    return names
 
 
 def tidy(text: str) -> str:
@@ -191,18 +276,16 @@ def model_lists() -> dict[str, Any]:
 
 
 def account_context(account_id: str, loaded: Any, settings: Any, as_of: dt.date | None) -> dict[str, Any]:
-    """Everything an account template may show. as_of None: dates computed at today, never shown."""
+    """Everything an account template may show, as plain data. as_of None: dates computed at today, never shown."""
     from kamctl.scoring import summarise
 
     account = loaded.account
     when = as_of or dt.date.today()
     context: dict[str, Any] = {
         "id": account_id,
-        "account": account,
         "settings": settings,
         "company": settings.company,
         "as_of": as_of,
-        "summary": summarise(account_id, account, settings),
         **model_lists(),
     }
     pipeline = _optional("kamctl.pipeline", "account_pipeline")
@@ -215,11 +298,30 @@ def account_context(account_id: str, loaded: Any, settings: Any, as_of: dt.date 
     for survey in sorted(account.performance.surveys, key=lambda s: s.date, reverse=True):
         moments.update((m.strip(), None) for m in survey.moments_of_truth if m.strip() and m.strip() not in moments)
     context["moments_of_truth"] = list(moments)
-    return context
+    return {**plain(context), "account": account_data(account),
+            "summary": summary_data(summarise(account_id, account, settings))}
+
+
+def account_data(account: Any) -> dict[str, Any]:
+    """The account as plain data; each opportunity also says when it entered its stage."""
+    data = plain(account)
+    for row, opp in zip(data["opportunities"], account.opportunities):
+        row["entered_stage"] = opp.entered_stage()
+    return data
+
+
+def summary_data(summary: Any) -> dict[str, Any]:
+    """A scoring Summary as plain data; its levels as {value, number, title}, as the quadrant is a record."""
+    data = plain(summary)
+    for key in ("level", "declared"):
+        level = getattr(summary.level, key)
+        data["level"][key] = None if level is None else {"value": level.value, "number": level.number,
+                                                         "title": level.title}
+    return data
 
 
 def portfolio_context(accounts: list[tuple[str, Any]], settings: Any, as_of: dt.date | None) -> dict[str, Any]:
-    """accounts: (id, Account) pairs of the valid accounts. Shown in kamctl.portfolio's order."""
+    """The portfolio template's plain data; accounts: (id, Account) of the valid ones, in kamctl.portfolio's order."""
     from kamctl.scoring import summarise
 
     summaries = [summarise(account_id, account, settings) for account_id, account in accounts]
@@ -242,16 +344,23 @@ def portfolio_context(accounts: list[tuple[str, Any]], settings: Any, as_of: dt.
             rows.append({**f, "weight": weights[f["name"]], "scores": scores})
         worksheets[axis] = {"rows": rows, "totals": [getattr(s.score, axis) for s in summaries],
                             "cut_point": getattr(settings.scoring.cut_points, axis)}
-    return {
+    shown = {s.id: summary_data(s) for s in summaries}
+    quadrants = grid(summaries, settings) if grid else None
+    context = plain({
         "settings": settings,
         "company": settings.company,
         "as_of": as_of,
-        "summaries": summaries,
-        "accounts": {s.id: by_id[s.id] for s in summaries},
         "quadrant_chart": chart(summaries, settings).strip() if chart else None,
-        "grid": grid(summaries, settings) if grid else None,
         "worksheets": worksheets,
         **lists,
+    })
+    return {
+        **context,
+        "summaries": [shown[s.id] for s in summaries],
+        "accounts": {s.id: account_data(by_id[s.id]) for s in summaries},
+        "grid": None if quadrants is None else {
+            key: {**plain({k: v for k, v in q.items() if k != "accounts"}),
+                  "accounts": [shown[s.id] for s in q["accounts"]]} for key, q in quadrants.items()},
     }
 
 
@@ -277,16 +386,15 @@ def render_account(kind: str, account_id: str, loaded: Any, settings: Any, root:
     if kind not in ACCOUNT_DOCUMENTS:
         raise ValueError(f"unknown account document {kind!r}")
     context = account_context(account_id, loaded, settings, as_of)
-    context["contacts"] = select_contact(loaded.account, contact) if kind == "questionnaire" else []
+    context["contacts"] = plain(select_contact(loaded.account, contact) if kind == "questionnaire" else [])
     context["blank"] = blank
     context["relationship_map"] = relationship_map(loaded.account, settings)
-    return render_template(env or environment(root), TEMPLATES[kind], context)
+    return _render(env or environment(root), TEMPLATES[kind], context)
 
 
 def render_portfolio(accounts: list[tuple[str, Any]], settings: Any, root: Path | None, *,
                      as_of: dt.date | None = None, env: Any = None) -> str:
-    return render_template(env or environment(root), TEMPLATES["portfolio"],
-                           portfolio_context(accounts, settings, as_of))
+    return _render(env or environment(root), TEMPLATES["portfolio"], portfolio_context(accounts, settings, as_of))
 
 
 def relationship_map(account: Any, settings: Any) -> str | None:
