@@ -18,6 +18,7 @@ from typing import Any
 
 from kamctl.markdown import (_plain, md_cell, md_inline, md_text, mermaid_label, money, number, percent, score,
                              totals, words)
+from kamctl.model.vocabulary import label
 
 ACCOUNT_DOCUMENTS = ("plan", "questionnaire", "survey")
 DOCUMENTS = (*ACCOUNT_DOCUMENTS, "portfolio")
@@ -60,7 +61,7 @@ def environment(root: Path | None) -> Any:
         keep_trailing_newline=True,
     )
     env.filters.update(num=_plain, md=md_text, inline=md_inline, cell=md_cell, mermaid=mermaid_label, words=words,
-                       number=number, money=money, percent=percent, score=score, totals=totals)
+                       number=number, money=money, percent=percent, score=score, totals=totals, label=label)
     return env
 
 

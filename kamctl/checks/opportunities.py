@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from kamctl.checks.registry import Context, check
-from kamctl.model.account import OPEN_STAGES, WON_STAGES, Opportunity, Stage
+from kamctl.model.account import PAST_GATE, Opportunity
 
 F = "pipeline"
 
@@ -23,13 +23,6 @@ def stale_by(opp: Opportunity, settings: Any, as_of: Any) -> int | None:
     return pipeline_stale_by(opp, settings, as_of)
 
 
-def past_decision() -> tuple[Stage, ...]:
-    """Stages an opportunity reaches only through the go/no-go decision (from the Stage order)."""
-    order = list(OPEN_STAGES + WON_STAGES)
-    after = order[order.index(Stage.decision) + 1:]
-    return tuple(after) + (Stage.no_go,)
-
-
 def decided(opp: Opportunity) -> bool:
     return opp.decision is not None or any(h.decision is not None for h in opp.history)
 
@@ -42,7 +35,7 @@ def decided(opp: Opportunity) -> bool:
        F, alert=True)
 def stale_opportunity(acc: Any, ctx: Context) -> Iterator:
     for i, opp in enumerate(acc.account.opportunities):
-        if opp.stage in OPEN_STAGES:
+        if opp.stage.is_open:
             over = stale_by(opp, ctx.settings, ctx.as_of)
             if over is not None:
                 limit = ctx.settings.pipeline.stages[opp.stage].stale_days
@@ -56,9 +49,8 @@ def stale_opportunity(acc: Any, ctx: Context) -> Iterator:
        "the team knows why it is pursued (or dropped).",
        "Add `decision: {decision: go, reason: ...}` to the opportunity.", F)
 def decision_not_recorded(acc: Any, ctx: Context) -> Iterator:
-    stages = past_decision()
     for i, opp in enumerate(acc.account.opportunities):
-        if opp.stage in stages and not decided(opp):
+        if opp.stage in PAST_GATE and not decided(opp):
             yield (("opportunities", i, "decision"),
                    f"opportunity '{opp.id}' is at {opp.stage.value} with no recorded go/no-go decision")
 
@@ -72,7 +64,7 @@ def hunter_not_handed_over(acc: Any, ctx: Context) -> Iterator:
 
     account = acc.account
     if ready_to_farm(account):
-        won = [o.id for o in account.opportunities if o.stage in WON_STAGES]
+        won = [o.id for o in account.opportunities if o.stage.is_won]
         yield (("owner", "role"),
                f"owned by a hunter but opportunity {', '.join(repr(w) for w in won)} is won; hand it to a farmer")
 
