@@ -113,7 +113,7 @@ def _or_none(x: Any, empty: str = "(none)") -> str:
     return empty if x is None else str(x)
 
 
-MOVE_KINDS = ("won", "lost", "no_go", "advanced")  # the moves a diff lists, in that order
+MOVE_KINDS = ("won", Stage.lost.value, Stage.no_go.value, "advanced")  # the moves a diff lists, in order
 
 
 def move_kind(frm: str | None, to: str) -> str:
@@ -123,7 +123,7 @@ def move_kind(frm: str | None, to: str) -> str:
     if new.is_won and not (old and old.is_won):
         return "won"
     if new.is_end and not (old and old.is_end):
-        return "no_go" if new is Stage.no_go else "lost"
+        return new.value  # no_go or lost
     if old is None:
         return "added"
     if old.is_open and new.is_open and new.at_or_past(old):

@@ -167,13 +167,11 @@ def diff(
     typer.echo("Changes:")
     for a in result["accounts"]:
         typer.echo(f"  {a['id']}: " + "; ".join(a["changes"]))
-    opps = result["opportunities"]
+    opps = ", ".join(f"{len(moves)} {label(kind)}" for kind, moves in result["opportunities"].items())
     typer.echo(f"{len(result['added'])} added, {len(result['removed'])} removed, "
                f"{len(result['quadrant_moves'])} quadrant moves, {len(result['score_changes'])} score changes "
                f">= {result['threshold']}, {len(result['level_changes'])} level changes; opportunities "
-               f"{len(opps['won'])} won, {len(opps['lost'])} lost, {len(opps['no_go'])} no-go, "
-               f"{len(opps['advanced'])} advanced; "
-               f"{len(result['new_alerts'])} new alerts; {result['unchanged']} unchanged")
+               f"{opps}; {len(result['new_alerts'])} new alerts; {result['unchanged']} unchanged")
 
 
 def register(app: typer.Typer) -> None:
