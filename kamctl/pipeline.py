@@ -125,8 +125,8 @@ def next_steps(opp: Opportunity, account_id: str = "ACCOUNT") -> list[str]:
 def _where(opp: Opportunity, account_id: str) -> str:
     steps = next_steps(opp, account_id)
     if not steps:
-        return f"'{opp.id}' is at {opp.stage.value}, a final stage: nothing comes after it"
-    return f"'{opp.id}' is at {opp.stage.value}; the next step is " + " or ".join(steps)
+        return f"'{opp.id}' is at {opp.stage.label}, a final stage: nothing comes after it"
+    return f"'{opp.id}' is at {opp.stage.label}; the next step is " + " or ".join(steps)
 
 
 def _entry(stage: Stage, date: dt.date, note: str | None = None, **extra: Any) -> dict[str, Any]:

@@ -215,7 +215,8 @@ def test_human_outputs_use_only_the_labels(kamctl, moved, tmp_path):
             (examples, ("report", "--format", "markdown")), (examples, ("portfolio",)),
             (examples, ("portfolio", "--format", "markdown")), (examples, ("pipeline",)),
             (examples, ("pipeline", "--format", "markdown")), (examples, ("opp", "list")),
-            (examples, ("owners",)), (examples, ("render", "portfolio")),
+            (examples, ("owners",)), (examples, ("render", "portfolio")), (examples, ("check",)),
+            (examples, ("check", "--format", "text")),
             (moved, ("history", "acme")), (moved, ("history", "acme", "--format", "markdown")),
             (moved, ("diff", "v1", "HEAD")), (moved, ("diff", "v1", "HEAD", "--format", "markdown"))]
     runs += [(examples, ("render", "plan", p.stem)) for p in sorted((examples / "accounts").glob("*.yaml"))]
@@ -229,6 +230,12 @@ def test_human_outputs_use_only_the_labels(kamctl, moved, tmp_path):
         seen += r.stdout
     for shown in ("Value-add", "Product Provider", "Partner", "no-go"):  # the labels did appear
         assert shown in seen, shown
+
+
+def test_refusals_name_the_stage_by_its_label(kamctl, moved):
+    r = kamctl("opp", "advance", "acme", "dropped", ws=moved)
+    assert r.exit_code == 1, r
+    assert "'dropped' is at no-go, a final stage" in r.stdout + r.stderr
 
 
 def test_machine_outputs_keep_the_values(kamctl, moved):
