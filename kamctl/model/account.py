@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator, model_validator
 
 from kamctl.model.vocabulary import (  # noqa: F401 - re-exported: the models' vocabulary
-    CHAIN, CLOSED_STAGES, DECISIONS, END_STAGES, FINAL_STAGES, GATE, OPEN_STAGES,
+    CHAIN, DECISIONS, END_STAGES, FINAL_STAGES, GATE, OPEN_STAGES,
     OUTCOMES, PAST_GATE, UNSCORED, WON_STAGES, Level, Quadrant, Stage, label)
 
 SLUG = r"^[a-z0-9][a-z0-9-]*$"

@@ -126,7 +126,6 @@ END_STAGES = (Stage.no_go, Stage.lost)
 CHAIN = tuple(s for s in Stage if s not in END_STAGES)  # the forward path, in the enum's order
 OPEN_STAGES = CHAIN[:CHAIN.index(Stage.contract)]  # identification .. closing
 WON_STAGES = CHAIN[CHAIN.index(Stage.contract):]  # contract, engagement
-CLOSED_STAGES = WON_STAGES + END_STAGES
 FINAL_STAGES = (CHAIN[-1], *END_STAGES)  # nothing comes after these
 GATE = Stage.decision  # the go/no-go gate: left only with a recorded decision
 DECISIONS = {"go": Stage.pursuit, "no_go": Stage.no_go}  # what the gate leads to
