@@ -19,10 +19,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from kamctl.model.account import Opportunity
 from kamctl.yamlio import write
 
-OPPORTUNITY_KEYS = ("id", "title", "value", "currency", "stage", "close", "decision", "dormant_problem",
-                    "vision", "notes", "history")
+OPPORTUNITY_KEYS = tuple(Opportunity.model_fields)  # the key order written, the model's field order
 
 
 def _cm() -> Any:

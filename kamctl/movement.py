@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from kamctl.model.vocabulary import Stage, label
+
 AXIS_WORDS = {"attractiveness": "attractiveness", "relative_strength": "relative strength"}
 
 
@@ -111,13 +113,26 @@ def _or_none(x: Any, empty: str = "(none)") -> str:
     return empty if x is None else str(x)
 
 
+MOVE_KINDS = ("won", Stage.lost.value, Stage.no_go.value, "advanced")  # the moves a diff lists, in order
+
+
+def move_kind(frm: str | None, to: str) -> str:
+    """What moving from stage `frm` (None: new) to `to` was: won, lost, no_go (decided against at
+    the gate: never called lost), added, advanced (forward on the chain) or moved."""
+    old, new = (Stage(frm) if frm else None), Stage(to)
+    if new.is_won and not (old and old.is_won):
+        return "won"
+    if new.is_end and not (old and old.is_end):
+        return new.value  # no_go or lost
+    if old is None:
+        return "added"
+    if old.is_open and new.is_open and new.at_or_past(old):
+        return "advanced"
+    return "moved"
+
+
 def opportunity_moves(before: AccountState | None, after: AccountState | None) -> list[dict[str, Any]]:
     """Each opportunity whose stage changed (or that appeared/disappeared), with its kind of move."""
-    from kamctl.model.account import END_STAGES, OPEN_STAGES, WON_STAGES
-
-    won = {s.value for s in WON_STAGES}
-    ended = {s.value for s in END_STAGES}
-    open_ = [s.value for s in OPEN_STAGES]
     old = before.opportunities if before else {}
     new = after.opportunities if after else {}
     moves = []
@@ -127,17 +142,7 @@ def opportunity_moves(before: AccountState | None, after: AccountState | None) -
             continue
         frm = prev["stage"] if prev else None
         to = o["stage"]
-        if to in won and frm not in won:
-            kind = "won"
-        elif to in ended and frm not in ended:
-            kind = "lost"
-        elif frm is None:
-            kind = "added"
-        elif frm in open_ and to in open_ and open_.index(to) > open_.index(frm):
-            kind = "advanced"
-        else:
-            kind = "moved"
-        moves.append({"id": opp_id, "title": o["title"], "from": frm, "to": to, "kind": kind,
+        moves.append({"id": opp_id, "title": o["title"], "from": frm, "to": to, "kind": move_kind(frm, to),
                       "value": o["value"], "currency": o["currency"]})
     for opp_id, o in old.items():
         if opp_id not in new and after is not None and after.valid:
@@ -148,11 +153,11 @@ def opportunity_moves(before: AccountState | None, after: AccountState | None) -
 
 def _move_words(m: dict[str, Any]) -> str:
     if m["kind"] == "added":
-        return f"opportunity {m['id']} added ({m['to']})"
+        return f"opportunity {m['id']} added ({label(m['to'])})"
     if m["kind"] == "removed":
         return f"opportunity {m['id']} removed"
     suffix = {"won": " (won)", "lost": " (lost)"}.get(m["kind"], "")
-    return f"opportunity {m['id']}: {m['from'] or '(new)'} -> {m['to']}{suffix}"
+    return f"opportunity {m['id']}: {label(m['from']) or '(new)'} -> {label(m['to'])}{suffix}"
 
 
 def _alert_key(a: dict[str, str]) -> tuple[str, str]:
@@ -186,13 +191,14 @@ def account_changes(before: AccountState | None, after: AccountState | None, thr
         words.append(f"name {before.name} -> {after.name}")
     if before.quadrant != after.quadrant:
         words.append(f"quadrant {_or_none(before.quadrant, '(unscored)')} -> {_or_none(after.quadrant, '(unscored)')}")
-    for axis, label in AXIS_WORDS.items():
+    for axis, axis_words in AXIS_WORDS.items():
         a, b = getattr(before, axis), getattr(after, axis)
         if a != b and (a is None or b is None or abs(b - a) >= threshold - 1e-9):
             delta = "" if a is None or b is None else f" ({b - a:+.1f})"
-            words.append(f"{label} {_num(a)} -> {_num(b)}{delta}")
+            words.append(f"{axis_words} {_num(a)} -> {_num(b)}{delta}")
     if before.level != after.level:
-        words.append(f"level {_or_none(before.level)} -> {_or_none(after.level)}")
+        words.append(f"level {_or_none(before.level and label(before.level))} -> "
+                     f"{_or_none(after.level and label(after.level))}")
     words.extend(_move_words(m) for m in opportunity_moves(before, after))
     if before.open_value != after.open_value:
         words.append(f"open pipeline {money(before.open_value)} -> {money(after.open_value)}")
@@ -208,7 +214,7 @@ def account_changes(before: AccountState | None, after: AccountState | None, thr
 def compare(before_ws: Any, after_ws: Any, as_of_before: dt.date, as_of_after: dt.date,
             threshold: float = 0.5) -> dict[str, Any]:
     """Accounts added/removed, quadrant moves, score changes of at least threshold, level changes,
-    opportunities won/lost/advanced and new alerts between two workspaces; plain data."""
+    opportunities won/lost/no-go/advanced and new alerts between two workspaces; plain data."""
     from kamctl.findings import Severity
 
     def states(ws: Any, as_of: dt.date) -> dict[str, AccountState]:
@@ -229,7 +235,7 @@ def compare(before_ws: Any, after_ws: Any, as_of_before: dt.date, as_of_after: d
     out: dict[str, Any] = {"threshold": threshold, "added": [], "removed": [],
                            "renamed": [{"from": o, "to": n} for n, o in renamed.items()], "quadrant_moves": [],
                            "score_changes": [], "level_changes": [],
-                           "opportunities": {"won": [], "lost": [], "advanced": []},
+                           "opportunities": {kind: [] for kind in MOVE_KINDS},
                            "new_alerts": [], "accounts": [], "unchanged": 0}
     for acc_id in sorted((set(old) - set(renamed.values())) | set(new)):
         a, b = old.get(renamed.get(acc_id, acc_id)), new.get(acc_id)
@@ -250,7 +256,7 @@ def compare(before_ws: Any, after_ws: Any, as_of_before: dt.date, as_of_after: d
         if a is not None and b is not None and a.valid and b.valid:
             if a.quadrant != b.quadrant:
                 out["quadrant_moves"].append({"id": acc_id, "from": a.quadrant, "to": b.quadrant})
-            for axis, label in AXIS_WORDS.items():
+            for axis in AXIS_WORDS:
                 x, y = getattr(a, axis), getattr(b, axis)
                 if x is not None and y is not None and abs(y - x) >= threshold - 1e-9 and x != y:
                     out["score_changes"].append({"id": acc_id, "axis": axis, "from": x, "to": y,
@@ -260,7 +266,7 @@ def compare(before_ws: Any, after_ws: Any, as_of_before: dt.date, as_of_after: d
         if b is not None and b.valid:
             prior = a if a is not None and a.valid else None
             for m in opportunity_moves(prior, b) if prior is not None else []:
-                if m["kind"] in ("won", "lost", "advanced"):
+                if m["kind"] in MOVE_KINDS:
                     out["opportunities"][m["kind"]].append({"account": acc_id, **m})
             out["new_alerts"].extend({"account": acc_id, **al} for al in new_alerts(prior, b))
         if changes:

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from kamctl.ids import slugify
-from kamctl.model.account import END_STAGES, OPEN_STAGES, WON_STAGES, Account, Opportunity, Stage
+from kamctl.model.account import (CHAIN, DECISIONS, FINAL_STAGES, GATE, OUTCOMES, PAST_GATE, WON_STAGES, Account,
+                                  Opportunity, Stage)
 
 
 def days_in_stage(opp: Opportunity, as_of: dt.date) -> int | None:
@@ -49,7 +50,7 @@ def weighted_value(opp: Opportunity, settings: Any) -> float | None:
 
 
 def is_open(opp: Opportunity) -> bool:
-    return opp.stage in OPEN_STAGES
+    return opp.stage.is_open
 
 
 def _add(totals: dict[str, float], currency: str, amount: float | None) -> None:
@@ -89,14 +90,10 @@ def account_pipeline(account: Account, settings: Any, as_of: dt.date) -> dict[st
 
 # --- the stage machine ------------------------------------------------------------------------------
 
-CHAIN: tuple[Stage, ...] = OPEN_STAGES + WON_STAGES  # the forward path, identification .. engagement
-FINAL = (WON_STAGES[-1], *END_STAGES)  # nothing comes after these
 # the stage `opp advance` moves to without --to; decision is left by decide, closing by close
 _ADVANCE_NEXT = {Stage.identification: Stage.qualification, Stage.qualification: Stage.decision,
                  Stage.pursuit: Stage.closing, Stage.contract: Stage.engagement}
 _CLOSABLE = (Stage.pursuit, Stage.closing)
-DECISIONS = {"go": Stage.pursuit, "no_go": Stage.no_go}
-OUTCOMES = {"won": WON_STAGES[0], "lost": Stage.lost}
 
 
 class Refused(Exception):
@@ -119,7 +116,7 @@ def next_steps(opp: Opportunity, account_id: str = "ACCOUNT") -> list[str]:
     steps = []
     if stage in _ADVANCE_NEXT:
         steps.append(f"`kamctl opp advance {ref}` (to {_ADVANCE_NEXT[stage].value})")
-    if stage is Stage.decision:
+    if stage is GATE:
         steps.append(f"`kamctl opp decide {ref} go|no-go --reason TEXT`")
     if stage in _CLOSABLE:
         steps.append(f"`kamctl opp close {ref} won|lost`")
@@ -129,8 +126,8 @@ def next_steps(opp: Opportunity, account_id: str = "ACCOUNT") -> list[str]:
 def _where(opp: Opportunity, account_id: str) -> str:
     steps = next_steps(opp, account_id)
     if not steps:
-        return f"'{opp.id}' is at {opp.stage.value}, a final stage: nothing comes after it"
-    return f"'{opp.id}' is at {opp.stage.value}; the next step is " + " or ".join(steps)
+        return f"'{opp.id}' is at {opp.stage.label}, a final stage: nothing comes after it"
+    return f"'{opp.id}' is at {opp.stage.label}; the next step is " + " or ".join(steps)
 
 
 def _entry(stage: Stage, date: dt.date, note: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -145,9 +142,9 @@ def plan_advance(opp: Opportunity, date: dt.date, to: Stage | None = None, force
                  note: str | None = None, account_id: str = "ACCOUNT") -> Change:
     """Move one step forward (or, with force and a note, skip forward to `to`)."""
     stage = opp.stage
-    if stage in FINAL:
+    if stage in FINAL_STAGES:
         raise Refused(f"{_where(opp, account_id)}; add a new opportunity with `kamctl opp add {account_id} --title ...`")
-    if stage is Stage.decision:
+    if stage is GATE:
         raise Refused(f"'{opp.id}' is at decision: it leaves decision only with a recorded decision, "
                       f"`kamctl opp decide {account_id} {opp.id} go|no-go --reason TEXT`")
     if to is not None and to not in CHAIN:
@@ -157,7 +154,7 @@ def plan_advance(opp: Opportunity, date: dt.date, to: Stage | None = None, force
     target = to or natural
     if target is None:  # closing without --to
         raise Refused(f"{_where(opp, account_id)} (winning is `close won`)")
-    if CHAIN.index(target) <= CHAIN.index(stage):
+    if stage.at_or_past(target):
         raise Refused(f"stages only move forward: {target.value} is not after {stage.value}; {_where(opp, account_id)}")
     if target is natural:
         return Change(target, _entry(target, date, note))
@@ -167,7 +164,7 @@ def plan_advance(opp: Opportunity, date: dt.date, to: Stage | None = None, force
     if not note:
         raise Refused("--force needs --note saying why the stages are skipped")
     decided_go = opp.decision is not None and opp.decision.decision == "go"
-    if CHAIN.index(stage) < CHAIN.index(Stage.decision) < CHAIN.index(target) and not decided_go:
+    if not stage.at_or_past(GATE) and target in PAST_GATE and not decided_go:
         raise Refused(f"'{opp.id}' cannot skip past decision without a go decision: advance it to decision "
                       f"(--to decision), then `kamctl opp decide {account_id} {opp.id} go|no-go --reason TEXT`")
     return Change(target, _entry(target, date, note, forced=True))
@@ -178,7 +175,7 @@ def plan_decide(opp: Opportunity, decision: str, reason: str, date: dt.date, by:
     """Record go (-> pursuit) or no_go (-> no_go) at the decision stage."""
     if decision not in DECISIONS:
         raise Refused(f"decision must be go or no-go, not {decision!r}")
-    if opp.stage is not Stage.decision:
+    if opp.stage is not GATE:
         raise Refused(f"decisions are recorded at the decision stage; {_where(opp, account_id)}")
     if not reason or not reason.strip():
         raise Refused("a decision needs --reason saying why")
@@ -233,12 +230,6 @@ FUNNEL = (("identified", Stage.identification), ("qualified", Stage.qualificatio
           ("pursued", Stage.pursuit), ("won", WON_STAGES[0]))
 
 
-def reached(opp: Opportunity, stage: Stage) -> dt.date | None:
-    """The first date the history shows the opportunity at `stage` or a later stage of the chain."""
-    dates = [e.date for e in opp.history if e.stage in CHAIN and CHAIN.index(e.stage) >= CHAIN.index(stage)]
-    return min(dates) if dates else None
-
-
 def portfolio_pipeline(accounts: list[tuple[str, Account]], settings: Any, as_of: dt.date) -> dict[str, Any]:
     """Everything `kamctl pipeline` shows, as plain data.
 
@@ -268,7 +259,7 @@ def portfolio_pipeline(accounts: list[tuple[str, Account]], settings: Any, as_of
                 bucket["count"] += 1
                 _add(bucket["weighted"], row["currency"], row["weighted"])
             for name, stage in FUNNEL:
-                when = reached(opp, stage)
+                when = opp.reached_on(stage)
                 if when is not None and start <= when <= as_of:
                     funnel[name] += 1
     stages = []
@@ -281,7 +272,7 @@ def portfolio_pipeline(accounts: list[tuple[str, Account]], settings: Any, as_of
     open_value: dict[str, float] = {}
     open_weighted: dict[str, float] = {}
     for cell in stages:
-        if Stage(cell["stage"]) in OPEN_STAGES:
+        if Stage(cell["stage"]).is_open:
             for cur, amount in cell["value"].items():
                 _add(open_value, cur, amount)
             for cur, amount in cell["weighted"].items():

@@ -9,23 +9,22 @@ from __future__ import annotations
 from typing import Any
 
 from kamctl.markdown import md_table, mermaid_label, money
-
+from kamctl.markdown import score as one_decimal
+from kamctl.model.account import UNSCORED, Quadrant
 from kamctl.scoring import QUADRANTS, Summary, rounded
 
-UNSCORED = "unscored"
+# the 2x2 grid as drawn: rows high then low attractiveness, columns low then high relative strength
+GRID = ((Quadrant.of(True, False), Quadrant.of(True, True)), (Quadrant.of(False, False), Quadrant.of(False, True)))
 # Mermaid's quadrant numbers: 1 top right, 2 top left, 3 bottom left, 4 bottom right.
-MERMAID_QUADRANTS = {1: "strategic", 2: "star", 3: "streamline", 4: "status"}
-
-
-def quadrant_key(s: Summary) -> str:
-    return s.score.quadrant.key if s.score.quadrant else UNSCORED
+MERMAID_QUADRANTS = {1: Quadrant.of(True, True), 2: Quadrant.of(True, False),
+                     3: Quadrant.of(False, False), 4: Quadrant.of(False, True)}
 
 
 def sort_key(s: Summary) -> tuple:
     """Quadrant in the model's order (unscored last), then attractiveness high to low, then name."""
     order = list(QUADRANTS) + [UNSCORED]
     a = s.score.attractiveness.score
-    return (order.index(quadrant_key(s)), -(rounded(a) if a is not None else -1.0), s.name.casefold(), s.id)
+    return (order.index(s.score.quadrant_key), -(rounded(a) if a is not None else -1.0), s.name.casefold(), s.id)
 
 
 def has_revenue(summaries: list[Summary]) -> bool:
@@ -63,7 +62,7 @@ def grid(summaries: list[Summary], settings: Any) -> dict[str, dict]:
         out[key] = {"name": q.name, "strategy": q.strategy, "accounts": []}
     out[UNSCORED] = {"name": "Unscored", "strategy": "Score both axes to place the account.", "accounts": []}
     for s in sorted(summaries, key=sort_key):
-        out[quadrant_key(s)]["accounts"].append(s)
+        out[s.score.quadrant_key]["accounts"].append(s)
     return out
 
 
@@ -87,8 +86,8 @@ def quadrant_chart(summaries: list[Summary], settings: Any) -> str:
         "    x-axis Low relative strength --> High relative strength",
         "    y-axis Low attractiveness --> High attractiveness",
     ]
-    for number, key in MERMAID_QUADRANTS.items():
-        name = mermaid_label(getattr(settings.quadrants, key).name) or key.title()
+    for number, quadrant in MERMAID_QUADRANTS.items():
+        name = mermaid_label(getattr(settings.quadrants, quadrant.value).name) or quadrant.label
         lines.append(f'    quadrant-{number} "{name}"')
     for s in sorted(summaries, key=sort_key):
         if s.score.quadrant is None:
@@ -112,16 +111,12 @@ def portfolio_table(summaries: list[Summary], settings: Any) -> tuple[list[str],
         headers += ["Current sales", "Potential sales"]
     body = []
     for r in rows(summaries, settings):
-        row = [r["quadrant_name"] or "Unscored", f"{r['name']} ({r['id']})", _one(r["attractiveness"]),
-               _one(r["relative_strength"]), "partial" if r["partial"] else ""]
+        row = [r["quadrant_name"] or "Unscored", f"{r['name']} ({r['id']})", one_decimal(r["attractiveness"]),
+               one_decimal(r["relative_strength"]), "partial" if r["partial"] else ""]
         if revenue:
             row += [money(r["revenue_current"], r["currency"]), money(r["revenue_potential"], r["currency"])]
         body.append(row)
     return headers, body
-
-
-def _one(value: float | None) -> str:
-    return "" if value is None else f"{value:.1f}"
 
 
 def markdown(summaries: list[Summary], settings: Any) -> str:

@@ -27,6 +27,7 @@ from kamctl.ids import did_you_mean
 from kamctl.markdown import (_plain, md_cell, md_inline, md_text, mermaid_label, money, number, percent, score,
                              totals, words)
 from kamctl.sandbox import TemplateLimit, generate, guarded, sandbox
+from kamctl.model.vocabulary import label
 
 ACCOUNT_DOCUMENTS = ("plan", "questionnaire", "survey")
 DOCUMENTS = (*ACCOUNT_DOCUMENTS, "portfolio")
@@ -67,7 +68,7 @@ def environment(root: Path | None) -> Any:
         keep_trailing_newline=True,
     )
     env.filters.update(num=_plain, md=md_text, inline=md_inline, cell=md_cell, mermaid=mermaid_label, words=words,
-                       number=number, money=money, percent=percent, score=score, totals=totals)
+                       number=number, money=money, percent=percent, score=score, totals=totals, label=label)
     return env
 
 

@@ -9,10 +9,9 @@ import datetime as dt
 import re
 from typing import Any, Iterable
 
-from kamctl.model.account import OPEN_STAGES, WON_STAGES, Account, Opportunity, Stage
+from kamctl.model.account import Account, Stage, filled
 
 _PERIOD = re.compile(r"^(\d{4})(?:-Q([1-4]))?$")
-PROGRESS = OPEN_STAGES + WON_STAGES  # the stage order an opportunity moves along
 
 
 def period_bounds(period: str) -> tuple[dt.date, dt.date] | None:
@@ -38,15 +37,6 @@ def pro_rata(period: Any, as_of: dt.date) -> dict | None:
     start, end = bounds
     share = ((as_of - start).days + 1) / ((end - start).days + 1)
     return {"elapsed_percent": share * 100, "pro_rata_target": period.target * share}
-
-
-def reached(opp: Opportunity, stage: Stage) -> bool:
-    """Whether the opportunity ever got to `stage` or beyond (its stage or its history)."""
-    seen = {opp.stage, *(h.stage for h in opp.history)}
-    if Stage.no_go in seen:
-        seen.add(Stage.decision)  # a no-go is decided at the decision stage
-    need = PROGRESS.index(stage)
-    return any(s in PROGRESS and PROGRESS.index(s) >= need for s in seen)
 
 
 def _sales(account: Account, settings: Any, as_of: dt.date) -> dict:
@@ -91,7 +81,7 @@ def _satisfaction(account: Account, as_of: dt.date) -> dict:
 
 def _relationships(account: Account) -> dict:
     dms = account.decision_makers
-    covered = [d for d in dms if d.counterpart and d.counterpart.strip()]
+    covered = [d for d in dms if filled(d.counterpart)]
     strengths = [d.strength for d in dms if d.strength is not None]
     return {
         "decision_makers": len(dms),
@@ -112,10 +102,10 @@ def performance(account: Account, settings: Any, as_of: dt.date, account_id: str
         "name": account.name,
         "opportunities": {
             "identified": len(opps),
-            "qualified": sum(reached(o, Stage.qualification) for o in opps),
-            "pursued": sum(reached(o, Stage.pursuit) for o in opps),
-            "won": sum(o.stage in WON_STAGES for o in opps),
-            "open": sum(o.stage in OPEN_STAGES for o in opps),
+            "qualified": sum(o.reached(Stage.qualification) for o in opps),
+            "pursued": sum(o.reached(Stage.pursuit) for o in opps),
+            "won": sum(o.stage.is_won for o in opps),
+            "open": sum(o.stage.is_open for o in opps),
         },
         "sales": _sales(account, settings, as_of),
         "relationships": _relationships(account),

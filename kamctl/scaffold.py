@@ -7,14 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kamctl.model.account import Quadrant
 from kamctl.resources import data_dir
 
-QUADRANT_POSITIONS = {
-    "strategic": "high attractiveness, high relative strength",
-    "star": "high attractiveness, low relative strength",
-    "status": "low attractiveness, high relative strength",
-    "streamline": "low attractiveness, low relative strength",
-}
+QUADRANT_POSITIONS = {q.value: q.position for q in Quadrant}
 
 
 def yaml_str(value: str) -> str:

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from kamctl.model.account import AXES, Account, Level, factor_title
+from kamctl.model.account import AXES, UNSCORED, Account, Level, Quadrant, Stage, factor_title
 
-QUADRANTS = ("strategic", "star", "status", "streamline")
+QUADRANTS = tuple(q.value for q in Quadrant)  # the keys, in portfolio order
 
 
 @dataclass(frozen=True)
@@ -46,8 +46,10 @@ class AxisScore:
 
 
 @dataclass(frozen=True)
-class Quadrant:
-    key: str  # strategic | star | status | streamline
+class Placement:
+    """The quadrant an account is in: its key (a Quadrant value), kam.yaml's name and strategy for it."""
+
+    key: str
     name: str
     strategy: str
 
@@ -56,7 +58,12 @@ class Quadrant:
 class AccountScore:
     attractiveness: AxisScore
     relative_strength: AxisScore
-    quadrant: Quadrant | None
+    quadrant: Placement | None
+
+    @property
+    def quadrant_key(self) -> str:
+        """The quadrant's key, or 'unscored' when an axis is unscored (the kam.yaml policy key)."""
+        return self.quadrant.key if self.quadrant else UNSCORED
 
     @property
     def partial(self) -> bool:
@@ -88,14 +95,13 @@ def score_axis(account: Account, axis: str, settings: Any) -> AxisScore:
     return AxisScore(axis, score, factors, missing, cut)
 
 
-def quadrant_of(attractiveness: AxisScore, strength: AxisScore, settings: Any) -> Quadrant | None:
-    """High/high Strategic, high/low Star, low/high Status, low/low Streamline (names from kam.yaml)."""
+def quadrant_of(attractiveness: AxisScore, strength: AxisScore, settings: Any) -> Placement | None:
+    """The box by the two axes (Quadrant.of); its name and strategy from kam.yaml."""
     if attractiveness.score is None or strength.score is None:
         return None
-    key = {(True, True): "strategic", (True, False): "star",
-           (False, True): "status", (False, False): "streamline"}[(attractiveness.high, strength.high)]
+    key = Quadrant.of(bool(attractiveness.high), bool(strength.high)).value
     q = getattr(settings.quadrants, key)
-    return Quadrant(key, q.name, q.strategy)
+    return Placement(key, q.name, q.strategy)
 
 
 def score_account(account: Account, settings: Any) -> AccountScore:
@@ -170,15 +176,11 @@ def relationship_level(account: Account) -> LevelResult:
 def ready_to_farm(account: Account) -> bool:
     """A hunter-owned account with an opportunity that reached contract or engagement goes to a farmer.
 
-    "Reached" counts the opportunity's history too: a won deal stays won for the handover.
+    "Reached" (Opportunity.reached) counts the opportunity's history too: a won deal stays won for
+    the handover.
     """
-    from kamctl.model.account import WON_STAGES
-
-    def won(o: Any) -> bool:
-        return o.stage in WON_STAGES or any(h.stage in WON_STAGES for h in o.history)
-
     return (account.owner is not None and account.owner.role == "hunter"
-            and any(won(o) for o in account.opportunities))
+            and any(o.reached(Stage.contract) for o in account.opportunities))
 
 
 @dataclass

@@ -130,7 +130,7 @@ def test_history_rows_and_changes_in_words(kamctl, repo):
     assert (first["attractiveness"], first["relative_strength"], first["quadrant"]) == (7.0, 3.0, "Star")
     assert first["level"] == "product_provider" and first["open_value"] == {"EUR": 100000.0}
     assert "quadrant Star -> Strategic" in review["changes"]
-    assert "level product_provider -> value_add" in review["changes"]
+    assert "level Product Provider -> Value-add" in review["changes"]
     assert "opportunity big-deal: pursuit -> closing" in review["changes"]
     assert "relative strength 3.0 -> 8.0 (+5.0)" in review["changes"]
     assert review["satisfaction"] == 4.2

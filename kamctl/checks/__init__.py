@@ -125,11 +125,6 @@ class _Bare:
         return (1, 1)
 
 
-def quadrant_key(summary: Any) -> str:
-    q = summary.score.quadrant if summary is not None else None
-    return q.key if q is not None else "unscored"
-
-
 def _active(quadrant: str, settings: Any, select: list[str], ignore: list[str],
             wanted: set[str] | None, cache: dict) -> list[tuple[Any, Any, str | None]]:
     """(rule, function, severity set in kam.yaml) of every enabled rule for a quadrant; worked out
@@ -153,7 +148,7 @@ def check_account(loaded: Any, settings: Any, as_of: dt.date, root: Path | None 
     cache = cache if cache is not None else {}
     summary = summarise(loaded.id, loaded.account, settings)
     ctx = Context(settings, as_of, Path(root) if root else Path("."), summary, cache)
-    quadrant = quadrant_key(summary)
+    quadrant = summary.score.quadrant_key
     wanted = set(codes) if codes is not None else None
     out: list[Finding] = []
     for rule, fn, configured in _active(quadrant, settings, select, ignore, wanted, cache):
@@ -244,16 +239,6 @@ def alerts(loaded_account: Any, settings: Any, as_of: dt.date) -> list[Finding]:
 # --- completeness -------------------------------------------------------------------------------------
 
 
-def _filled(value: Any) -> bool:
-    if value is None:
-        return False
-    if isinstance(value, str):
-        return bool(value.strip())
-    if isinstance(value, (list, tuple)):
-        return any(_filled(v) for v in value)
-    return True
-
-
 def _pct(done: int, total: int) -> float:
     return 100.0 if total == 0 else round(done / total * 100, 1)
 
@@ -269,13 +254,13 @@ def account_completeness(account: Any, settings: Any, as_of: dt.date) -> dict[st
     stage). performance: a sales target, achieved and forecast for the year of as_of, a survey
     within the survey limit, with a score. overall: the mean of the five.
     """
-    from kamctl.checks.opportunities import decided, past_decision
+    from kamctl.checks.opportunities import decided
     from kamctl.checks.plan import TACTIC_NEEDS
-    from kamctl.model.account import AGENDA, CHARTER, FIVE_QUESTIONS
+    from kamctl.model.account import AGENDA, CHARTER, FIVE_QUESTIONS, PAST_GATE, filled
 
     limits = settings.checks.limits
     s = account.strategy
-    strategy = [_filled(getattr(s, n)) for n in CHARTER + FIVE_QUESTIONS]
+    strategy = [filled(getattr(s, n)) for n in CHARTER + FIVE_QUESTIONS]
 
     plan = [bool(account.plan.objectives)]
     for obj in account.plan.objectives:
@@ -283,18 +268,17 @@ def account_completeness(account: Any, settings: Any, as_of: dt.date) -> dict[st
         for strat in obj.strategies:
             plan.append(bool(strat.tactics))
             for t in strat.tactics:
-                plan.extend(_filled(getattr(t, k)) for k in TACTIC_NEEDS)
+                plan.extend(filled(getattr(t, k)) for k in TACTIC_NEEDS)
 
     dms = account.decision_makers
     rel = [i < len(dms) for i in range(limits.min_decision_makers)]
     for dm in dms:
-        rel.extend(_filled(getattr(dm, k)) for k in AGENDA + ("counterpart", "last_contact"))
+        rel.extend(filled(getattr(dm, k)) for k in AGENDA + ("counterpart", "last_contact"))
 
     pipe = [bool(account.opportunities)]
-    after = past_decision()
     for o in account.opportunities:
-        pipe.extend(_filled(v) for v in (o.value, o.close, o.dormant_problem, o.vision))
-        if o.stage in after:
+        pipe.extend(filled(v) for v in (o.value, o.close, o.dormant_problem, o.vision))
+        if o.stage in PAST_GATE:
             pipe.append(decided(o))
 
     year = [p for p in account.performance.sales if p.period.startswith(str(as_of.year))]

@@ -5,29 +5,10 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from kamctl.checks.registry import Context, check
-from kamctl.model.account import OPEN_STAGES, WON_STAGES, Opportunity, Stage
+from kamctl.model.account import PAST_GATE, Opportunity, Stage
+from kamctl.pipeline import stale_by
 
 F = "pipeline"
-
-
-def stale_by(opp: Opportunity, settings: Any, as_of: Any) -> int | None:
-    """Days over the stage's stale limit (kamctl.pipeline when present)."""
-    try:
-        from kamctl.pipeline import stale_by as pipeline_stale_by
-    except ImportError:  # pragma: no cover - the pipeline module ships with kamctl
-        entered = opp.entered_stage()
-        limit = settings.pipeline.stages[opp.stage].stale_days
-        if entered is None or limit is None or (as_of - entered).days <= limit:
-            return None
-        return (as_of - entered).days - limit
-    return pipeline_stale_by(opp, settings, as_of)
-
-
-def past_decision() -> tuple[Stage, ...]:
-    """Stages an opportunity reaches only through the go/no-go decision (from the Stage order)."""
-    order = list(OPEN_STAGES + WON_STAGES)
-    after = order[order.index(Stage.decision) + 1:]
-    return tuple(after) + (Stage.no_go,)
 
 
 def decided(opp: Opportunity) -> bool:
@@ -42,12 +23,12 @@ def decided(opp: Opportunity) -> bool:
        F, alert=True)
 def stale_opportunity(acc: Any, ctx: Context) -> Iterator:
     for i, opp in enumerate(acc.account.opportunities):
-        if opp.stage in OPEN_STAGES:
+        if opp.stage.is_open:
             over = stale_by(opp, ctx.settings, ctx.as_of)
             if over is not None:
                 limit = ctx.settings.pipeline.stages[opp.stage].stale_days
                 yield (("opportunities", i, "stage"),
-                       f"opportunity '{opp.id}' has been in {opp.stage.value} for {limit + over} days "
+                       f"opportunity '{opp.id}' has been in {opp.stage.label} for {limit + over} days "
                        f"(stale after {limit})")
 
 
@@ -56,11 +37,10 @@ def stale_opportunity(acc: Any, ctx: Context) -> Iterator:
        "the team knows why it is pursued (or dropped).",
        "Add `decision: {decision: go, reason: ...}` to the opportunity.", F)
 def decision_not_recorded(acc: Any, ctx: Context) -> Iterator:
-    stages = past_decision()
     for i, opp in enumerate(acc.account.opportunities):
-        if opp.stage in stages and not decided(opp):
+        if opp.stage in PAST_GATE and not decided(opp):
             yield (("opportunities", i, "decision"),
-                   f"opportunity '{opp.id}' is at {opp.stage.value} with no recorded go/no-go decision")
+                   f"opportunity '{opp.id}' is at {opp.stage.label} with no recorded go/no-go decision")
 
 
 @check("KAM503", "hunter-not-handed-over", "warning",
@@ -72,7 +52,7 @@ def hunter_not_handed_over(acc: Any, ctx: Context) -> Iterator:
 
     account = acc.account
     if ready_to_farm(account):
-        won = [o.id for o in account.opportunities if o.stage in WON_STAGES]
+        won = [o.id for o in account.opportunities if o.reached(Stage.contract)]
         yield (("owner", "role"),
                f"owned by a hunter but opportunity {', '.join(repr(w) for w in won)} is won; hand it to a farmer")
 

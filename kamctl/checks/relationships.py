@@ -5,13 +5,9 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from kamctl.checks.registry import Context, check
-from kamctl.model.account import AGENDA
+from kamctl.model.account import AGENDA, filled
 
 F = "relationship plan"
-
-
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
 
 
 @check("KAM401", "too-few-decision-makers", "warning",
@@ -33,7 +29,7 @@ def too_few_decision_makers(acc: Any, ctx: Context) -> Iterator:
        "Fill in business_agenda, personal_agenda, recognised_by and measured_by for the person.", F)
 def agenda_unknown(acc: Any, ctx: Context) -> Iterator:
     for i, dm in enumerate(acc.account.decision_makers):
-        missing = [k for k in AGENDA if _blank(getattr(dm, k))]
+        missing = [k for k in AGENDA if not filled(getattr(dm, k))]
         if missing:
             yield ("decision_makers", i, missing[0]), f"decision maker '{dm.name}': {', '.join(missing)} not known"
 
@@ -45,7 +41,7 @@ def agenda_unknown(acc: Any, ctx: Context) -> Iterator:
        "Set `counterpart:` to the person on our side who owns this relationship.", F)
 def no_counterpart(acc: Any, ctx: Context) -> Iterator:
     for i, dm in enumerate(acc.account.decision_makers):
-        if _blank(dm.counterpart):
+        if not filled(dm.counterpart):
             yield ("decision_makers", i, "counterpart"), f"decision maker '{dm.name}' has no counterpart on our side"
 
 
@@ -70,7 +66,7 @@ def contact_overdue(acc: Any, ctx: Context) -> Iterator:
        "Give other decision makers their own counterparts (mirror relationships at several levels).",
        F, alert=True)
 def single_threaded(acc: Any, ctx: Context) -> Iterator:
-    covered = [(i, dm) for i, dm in enumerate(acc.account.decision_makers) if not _blank(dm.counterpart)]
+    covered = [(i, dm) for i, dm in enumerate(acc.account.decision_makers) if filled(dm.counterpart)]
     if not covered:
         return
     ours = {_norm(dm.counterpart) for _, dm in covered}

@@ -5,19 +5,9 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from kamctl.checks.registry import Context, check
-from kamctl.model.account import CHARTER, FIVE_QUESTIONS, Strategy
+from kamctl.model.account import CHARTER, FIVE_QUESTIONS, Strategy, filled
 
 F = "strategy"
-
-
-def _blank(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return not value.strip()
-    if isinstance(value, (list, tuple, dict)):
-        return not any(not _blank(v) for v in value)
-    return False
 
 
 def _label(name: str) -> str:
@@ -30,7 +20,7 @@ def _label(name: str) -> str:
        "the strategy, the plan or the opportunities to serve.",
        "Add the customer's objectives under strategy.key_business_objectives, one line each.", F)
 def no_business_objectives(acc: Any, ctx: Context) -> Iterator:
-    if _blank(acc.account.strategy.key_business_objectives):
+    if not filled(acc.account.strategy.key_business_objectives):
         yield ("strategy", "key_business_objectives"), "the strategy charter names no key business objective of the customer"
 
 
@@ -57,7 +47,7 @@ def _gaps(acc: Any, names: Any, template: str, explain: bool = False) -> Iterato
     """A blank key written in the file: one finding at its line. Keys not written at all: one
     finding at `strategy:` (or line 1) naming them all, so an empty charter is not a wall of lines."""
     strategy = acc.account.strategy
-    blank = [n for n in names if _blank(getattr(strategy, n))]
+    blank = [n for n in names if not filled(getattr(strategy, n))]
     absent = [n for n in blank if ("strategy", n) not in acc.positions]
     for name in blank:
         if name not in absent:

@@ -10,7 +10,6 @@ from typing import List, Optional
 import typer
 
 from kamctl import fsafe
-from kamctl.cli.common import DATA_PROBLEM, fail, print_findings, state, workspace_root
 from kamctl.cli.common import DATA_PROBLEM, fail, id_argument, print_findings, state, workspace_root
 
 

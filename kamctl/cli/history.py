@@ -8,6 +8,7 @@ import typer
 
 from kamctl.cli.common import Output, console, fail, id_argument, print_json, state, workspace_root
 from kamctl.ids import did_you_mean
+from kamctl.model.vocabulary import label
 
 
 def _num(value: float | None) -> str:
@@ -97,7 +98,7 @@ def history(
     table = _table("Date", "Commit", "Attr", "Rel", "Quadrant", "Level", "Open pipeline", "Sat")
     for r in rows:
         _row(table, r["date"], r["short"], _num(r["attractiveness"]), _num(r["relative_strength"]),
-             r["quadrant"], r["level"], _money(r["open_value"]), _num(r["satisfaction"]))
+             r["quadrant"], label(r["level"]) if r["level"] else None, _money(r["open_value"]), _num(r["satisfaction"]))
     title = f"{result['name'] or account_id} ({account_id})"
     typer.echo(f"History of {title}" + (f" since {result['since']}" if result["since"] else ""))
     console().print(table)
@@ -123,7 +124,7 @@ def diff(
                                     help="Report score changes of at least this much (0-10 scale)."),
 ) -> None:
     """Show what changed in the portfolio between two revisions: accounts added and removed,
-    quadrant moves, score and level changes, opportunities won, lost and advanced, new alerts.
+    quadrant moves, score and level changes, opportunities won, lost, no-go and advanced, new alerts.
 
     Example: kamctl diff v2026.1 --format markdown > CHANGES.md
     """
@@ -138,8 +139,8 @@ def diff(
     for side in ("before", "after"):
         count = len(result["problems"][side])
         if count:
-            label = _rev(result["from"] if side == "before" else result["to"])
-            typer.echo(f"note: {count} problem{'s' * (count != 1)} in files at {label} "
+            rev = _rev(result["from"] if side == "before" else result["to"])
+            typer.echo(f"note: {count} problem{'s' * (count != 1)} in files at {rev} "
                        "(those accounts are compared as invalid):", err=True)
             for f in result["problems"][side][:20]:
                 typer.echo(f"  {f['file']}:{f['line']}:{f['column']}: {f['rule']} {f['message']}", err=True)
@@ -162,18 +163,17 @@ def diff(
             return x if x == y else f"{x} -> {y}"
 
         _row(table, a["id"], arrow(b["quadrant"], c["quadrant"]), arrow(b["attractiveness"], c["attractiveness"], _num),
-             arrow(b["relative_strength"], c["relative_strength"], _num), arrow(b["level"], c["level"]))
+             arrow(b["relative_strength"], c["relative_strength"], _num), arrow(b["level"], c["level"], label))
     console().print(table)
     typer.echo("")
     typer.echo("Changes:")
     for a in result["accounts"]:
         typer.echo(f"  {a['id']}: " + "; ".join(a["changes"]))
-    opps = result["opportunities"]
+    opps = ", ".join(f"{len(moves)} {label(kind)}" for kind, moves in result["opportunities"].items())
     typer.echo(f"{len(result['added'])} added, {len(result['removed'])} removed, "
                f"{len(result['quadrant_moves'])} quadrant moves, {len(result['score_changes'])} score changes "
                f">= {result['threshold']}, {len(result['level_changes'])} level changes; opportunities "
-               f"{len(opps['won'])} won, {len(opps['lost'])} lost, {len(opps['advanced'])} advanced; "
-               f"{len(result['new_alerts'])} new alerts; {result['unchanged']} unchanged")
+               f"{opps}; {len(result['new_alerts'])} new alerts; {result['unchanged']} unchanged")
 
 
 def register(app: typer.Typer) -> None:

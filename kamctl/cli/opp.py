@@ -9,6 +9,7 @@ import typer
 from kamctl.cli.common import (DATA_PROBLEM, Output, fail, id_argument, id_option, invalid_note, load, parse_date,
                                print_csv, print_findings, print_json, workspace_root)
 from kamctl.ids import did_you_mean
+from kamctl.model.vocabulary import label
 
 opp_app = typer.Typer(
     name="opp",
@@ -129,7 +130,7 @@ def _apply(loaded: Any, opp: Any, change: Any) -> None:
 
     _write(lambda: edits.apply_change(loaded.file, opp.id, change), loaded)
     forced = " (forced)" if change.entry.get("forced") else ""
-    typer.echo(f"{loaded.id}/{opp.id}: {opp.stage.value} -> {change.stage.value}{forced} ({loaded.path})")
+    typer.echo(f"{loaded.id}/{opp.id}: {opp.stage.label} -> {change.stage.label}{forced} ({loaded.path})")
 
 
 def advance(
@@ -271,7 +272,7 @@ def list_(
                              ("Stale by", "right")):
             table.add_column(col, justify=justify)  # type: ignore[arg-type]
         for r in rows:
-            table.add_row(r["account"], r["id"], r["stage"], f"{_money(r['value'])} {r['currency']}".strip(),
+            table.add_row(r["account"], r["id"], label(r["stage"]), f"{_money(r['value'])} {r['currency']}".strip(),
                           f"{r['probability']:.0%}", _money(r["weighted"]), r["close"] or "",
                           "" if r["days_in_stage"] is None else str(r["days_in_stage"]),
                           "" if r["stale_by"] is None else str(r["stale_by"]))
@@ -319,7 +320,7 @@ def _sections(data: dict) -> list[tuple[str, list[str], list[list[str]]]]:
     """The pipeline as (title, header, rows) tables, shared by the table and Markdown output."""
     cur = data["company_currency"]
     stages = ("Stages", ["Stage", "Prob.", "Count", "Value", "Weighted", f"Weighted in {cur}"],
-              [[s["stage"], f"{s['probability']:.0%}", str(s["count"]), _per_currency(s["value"]),
+              [[label(s["stage"]), f"{s['probability']:.0%}", str(s["count"]), _per_currency(s["value"]),
                 _per_currency(s["weighted"]), _company(s["weighted_company"], cur)] for s in data["stages"]])
     o = data["open"]
     stages[2].append(["open total", "", "", _per_currency(o["value"]), _per_currency(o["weighted"]),
@@ -339,7 +340,7 @@ def _sections(data: dict) -> list[tuple[str, list[str], list[list[str]]]]:
                 [[q["quarter"], str(q["count"]), _per_currency(q["weighted"]), _company(q["weighted_company"], cur)]
                  for q in data["forecast"]])
     stale = (f"Stale at {data['as_of']}", ["Account", "Opportunity", "Stage", "Days in stage", "Limit", "Over by"],
-             [[s["account"], s["id"], s["stage"], str(s["days_in_stage"]), str(s["stale_days"]), str(s["stale_by"])]
+             [[s["account"], s["id"], label(s["stage"]), str(s["days_in_stage"]), str(s["stale_days"]), str(s["stale_by"])]
               for s in data["stale"]])
     return [stages, funnel, forecast, stale]
 

@@ -9,7 +9,6 @@ from typing import Any, Optional
 import typer
 
 from kamctl import fsafe
-from kamctl.cli.common import DATA_PROBLEM, USAGE, fail, load, parse_date, print_findings
 from kamctl.cli.common import DATA_PROBLEM, USAGE, fail, id_argument, id_option, load, parse_date, print_findings
 
 render_app = typer.Typer(

@@ -8,6 +8,7 @@ from typing import Any, List, Optional
 import typer
 
 from kamctl.cli.common import Output, TableOrJson, console, id_argument, invalid_note, load, print_csv, print_json
+from kamctl.markdown import score as one_decimal
 
 AT_HELP = "the workspace as it was at a git revision or date"
 IDS_HELP = "Account ids (default: every account)."
@@ -207,13 +208,9 @@ def _score_csv(summaries: list, explain: bool) -> None:
     rows = []
     for s in summaries:
         r = _score_record(s, False)
-        rows.append([r["id"], r["name"], _blank(r["attractiveness"]), _blank(r["relative_strength"]),
+        rows.append([r["id"], r["name"], one_decimal(r["attractiveness"]), one_decimal(r["relative_strength"]),
                      r["quadrant"] or "", "true" if r["partial"] else "false", " ".join(r["missing"])])
     print_csv(["id", "name", "attractiveness", "relative_strength", "quadrant", "partial", "missing"], rows)
-
-
-def _blank(value: float | None) -> str:
-    return "" if value is None else f"{value:.1f}"
 
 
 def _score_markdown(summaries: list, explain: bool) -> None:
@@ -225,7 +222,7 @@ def _score_markdown(summaries: list, explain: bool) -> None:
     body = []
     for s in summaries:
         r = _score_record(s, False)
-        body.append([f"{r['name']} ({r['id']})", _blank(r["attractiveness"]), _blank(r["relative_strength"]),
+        body.append([f"{r['name']} ({r['id']})", one_decimal(r["attractiveness"]), one_decimal(r["relative_strength"]),
                      r["quadrant_name"] or "", "partial" if r["partial"] else ""])
     typer.echo(md_table(["Account", "Attractiveness", "Relative strength", "Quadrant", "Partial"], body), nl=False)
 
@@ -287,8 +284,9 @@ def _portfolio_terminal(summaries: list, settings: Any) -> None:
     grid.add_column("", no_wrap=True, width=5)
     grid.add_column("Low strength", ratio=1)
     grid.add_column("High strength", ratio=1)
-    grid.add_row("High\nattr.", cell("star"), cell("strategic"))
-    grid.add_row("Low\nattr.", cell("streamline"), cell("status"))
+    (top_left, top_right), (bottom_left, bottom_right) = pf.GRID
+    grid.add_row("High\nattr.", cell(top_left), cell(top_right))
+    grid.add_row("Low\nattr.", cell(bottom_left), cell(bottom_right))
     out.print(grid)
     unscored = cells[pf.UNSCORED]["accounts"]
     if unscored:

@@ -2,7 +2,8 @@
 
 These models are the single source of truth: the JSON Schema in schemas/, the field docs, the
 templates' inputs and the check rules all derive from them. Factor lists are the fields of
-Attractiveness and RelativeStrength; the stage list is the Stage enum.
+Attractiveness and RelativeStrength; stages, quadrants and levels (order and labels) are the enums
+of kamctl.model.vocabulary, re-exported here.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator, model_validator
 
 from kamctl.ids import SLUG, slugify
+from kamctl.model.vocabulary import (  # noqa: F401 - re-exported: the models' vocabulary
+    CHAIN, DECISIONS, END_STAGES, FINAL_STAGES, GATE, OPEN_STAGES,
+    OUTCOMES, PAST_GATE, UNSCORED, WON_STAGES, Level, Quadrant, Stage, label)
 
 
 
@@ -38,6 +42,17 @@ def _defaulted(cls: type[BaseModel]) -> frozenset[str]:
         cached = frozenset(n for n, f in cls.model_fields.items() if f.default_factory is not None)
         setattr(cls, "_defaulted_fields", cached)
     return cached
+
+
+def filled(value: Any) -> bool:
+    """Whether a person filled the value in: blank text, None and lists of those are not."""
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return bool(value.strip())
+    if isinstance(value, (list, tuple)):
+        return any(filled(v) for v in value)
+    return True
 
 
 MONEY_MAX = 1e15  # far above any deal; the bound keeps sums of many values finite (strict JSON)
@@ -111,25 +126,6 @@ def factor_title(axis: str, name: str) -> str:
 
 
 # --- relationship level ----------------------------------------------------------------------------
-
-
-class Level(str, Enum):
-    """The level of relationship the customer perceives, lowest first."""
-
-    commodity = "commodity"
-    product_provider = "product_provider"
-    value_add = "value_add"
-    partner = "partner"
-
-    @property
-    def number(self) -> int:
-        return list(Level).index(self) + 1
-
-    @property
-    def title(self) -> str:
-        return {"commodity": "Commodity", "product_provider": "Product Provider",
-                "value_add": "Value-add", "partner": "Partner"}[self.value]
-
 
 PriceSensitivity = Literal["high", "medium", "low"]
 Loyalty = Literal["none", "low", "some", "high"]
@@ -263,25 +259,6 @@ AGENDA = ("business_agenda", "personal_agenda", "recognised_by", "measured_by")
 # --- stage 3: opportunities ----------------------------------------------------------------------
 
 
-class Stage(str, Enum):
-    """Pipeline stages in order; no_go and lost are ends."""
-
-    identification = "identification"
-    qualification = "qualification"
-    decision = "decision"
-    pursuit = "pursuit"
-    closing = "closing"
-    contract = "contract"
-    engagement = "engagement"
-    no_go = "no_go"
-    lost = "lost"
-
-
-OPEN_STAGES = (Stage.identification, Stage.qualification, Stage.decision, Stage.pursuit, Stage.closing)
-WON_STAGES = (Stage.contract, Stage.engagement)
-END_STAGES = (Stage.no_go, Stage.lost)
-
-
 class Decision(Model):
     """The go/no-go decision recorded at the decision stage."""
 
@@ -318,12 +295,35 @@ class Opportunity(Model):
     notes: Text | None = None
     history: list[HistoryEntry] = Field(default_factory=list)
 
+    def reached(self, stage: Stage) -> bool:
+        """Whether the opportunity ever got to `stage`; the one rule every view uses.
+
+        It reached a stage of the chain when its current stage is that stage or past it, or its
+        history records that stage or a later one. The ends are off the chain: a no_go reached
+        decision (it was decided there) but not pursuit; a lost opportunity reached whatever its
+        history shows (a deal lost at closing reached closing, not contract). Asked about an end
+        itself, it is reached when the opportunity is or was at that end.
+        """
+        seen = {self.stage, *(h.stage for h in self.history)}
+        return any(_counts_as(s, stage) for s in seen)
+
+    def reached_on(self, stage: Stage) -> dt.date | None:
+        """The first date the history shows the opportunity reached `stage` (by the rule of
+        `reached`); None when it did not, or when nothing in its history dates it."""
+        dates = [h.date for h in self.history if _counts_as(h.stage, stage)]
+        return min(dates) if dates else None
+
     def entered_stage(self) -> dt.date | None:
         """When the opportunity entered its current stage, from its history."""
         for entry in reversed(self.history):
             if entry.stage == self.stage:
                 return entry.date
         return None
+
+
+def _counts_as(seen: Stage, stage: Stage) -> bool:
+    """Being at `seen` means having reached `stage` (a no_go was at the gate)."""
+    return seen.at_or_past(stage) or (seen is Stage.no_go and GATE.at_or_past(stage))
 
 
 # --- programme of interaction ---------------------------------------------------------------------

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, Strict, model_validator
+from pydantic import Field, Strict, create_model, model_validator
 
-from kamctl.model.account import AXES, Currency, Model, Stage, factor_names
+from kamctl.model.account import AXES, UNSCORED, Currency, Model, Quadrant, Stage, factor_names
 
 Weight = Annotated[float, Strict(), Field(ge=0, le=100, allow_inf_nan=False)]
 
@@ -18,8 +18,6 @@ class Company(Model):
 
 def _weights_model(axis: str) -> type[Model]:
     """Weights per factor, one field per factor of the axis (derived, never listed twice)."""
-    from pydantic import create_model
-
     fields = {name: (Weight, 1.0) for name in factor_names(axis)}
     return create_model(f"{AXES[axis].__name__}Weights", __base__=Model, **fields)
 
@@ -55,17 +53,23 @@ class QuadrantSetting(Model):
     strategy: str
 
 
-class Quadrants(Model):
-    """Names and recommended strategies of the Key Account Model's four boxes."""
+_STRATEGIES = {
+    Quadrant.strategic: "Invest: build a partnership, full KAM process.",
+    Quadrant.star: "Invest selectively to build our strength with them.",
+    Quadrant.status: "Maintain: serve efficiently, protect the business.",
+    Quadrant.streamline: "Manage for profitability: reduce the cost to serve.",
+}
 
-    strategic: QuadrantSetting = QuadrantSetting(
-        name="Strategic", strategy="Invest: build a partnership, full KAM process.")
-    star: QuadrantSetting = QuadrantSetting(
-        name="Star", strategy="Invest selectively to build our strength with them.")
-    status: QuadrantSetting = QuadrantSetting(
-        name="Status", strategy="Maintain: serve efficiently, protect the business.")
-    streamline: QuadrantSetting = QuadrantSetting(
-        name="Streamline", strategy="Manage for profitability: reduce the cost to serve.")
+
+def _quadrants_model() -> type[Model]:
+    """One field per Quadrant (derived, never listed twice), defaulting to its label and strategy."""
+    fields: dict[str, Any] = {q.value: (QuadrantSetting, QuadrantSetting(name=q.label, strategy=_STRATEGIES[q]))
+                              for q in Quadrant}
+    return create_model("Quadrants", __base__=Model, __doc__="Names and recommended strategies of the Key "
+                        "Account Model's four boxes.", **fields)
+
+
+Quadrants = _quadrants_model()
 
 
 class StageSetting(Model):
@@ -126,12 +130,15 @@ class Limits(Model):
     stale_plan_days: Annotated[int, Strict(), Field(ge=1)] = 180
 
 
+QuadrantKey = Literal[(*(q.value for q in Quadrant), UNSCORED)]  # a policy per quadrant, or for the unscored
+
+
 class Checks(Model):
     """Check policy: severity or off per rule code, limits, and rule sets per quadrant."""
 
     rules: dict[str, RuleSetting] = Field(default_factory=dict)
     limits: Limits = Field(default_factory=Limits)
-    quadrants: dict[Literal["strategic", "star", "status", "streamline", "unscored"], QuadrantPolicy] = Field(default_factory=dict)
+    quadrants: dict[QuadrantKey, QuadrantPolicy] = Field(default_factory=dict)  # type: ignore[valid-type]
 
 
 class Settings(Model):
@@ -139,6 +146,6 @@ class Settings(Model):
 
     company: Company = Field(default_factory=Company)
     scoring: Scoring = Field(default_factory=Scoring)
-    quadrants: Quadrants = Field(default_factory=Quadrants)
+    quadrants: Quadrants = Field(default_factory=Quadrants)  # type: ignore[valid-type]
     pipeline: Pipeline = Field(default_factory=Pipeline)
     checks: Checks = Field(default_factory=Checks)
