@@ -7,7 +7,8 @@ deepest last value. Appending after that node would put the new item below those
 before appending, the trailing comment lines that sit left of the items (indent smaller than the
 items' content) are moved to the end of the list; comment lines indented into the last item stay
 with it. The writer (yamlio.write.save) then patches only the changed lines into the original
-text and writes atomically, refusing when the file changed on disk.
+text and writes atomically, refusing when the file changed on disk. Each edit holds write.locked()
+from reading the file to writing it, so two edits at once both land, one after the other.
 
 History entries are written in the style the file already uses (flow `- {stage: ..., date: ...}`
 or block), looking at this opportunity's history first, then any other; a file without any uses
@@ -150,8 +151,8 @@ def _take_tail(parent: Any, key: Any, threshold: int) -> list[tuple[int, str]]:
             first, _, rest = text.partition("\n")
             eol = (first, value.column)
             lines.extend(_lines(rest, None))
-        elif text.startswith("\n"):
-            lines.extend(_lines(text[1:], None))
+        elif text.startswith("\n") and not (slot is deepest and _is_block_scalar(_value(deepest))):
+            lines.extend(_lines(text[1:], None))  # "\n" ends the value's line; after a block scalar it is a blank line
         else:
             lines.extend(_lines(text, value.column))
     k = len(lines)
@@ -291,6 +292,11 @@ def _number(value: float | None) -> Any:
 
 def apply_change(file: str | Path, opp_id: str, change: Any) -> bool:
     """Write a planned change (kamctl.pipeline.Change) to opportunity opp_id of the file."""
+    with write.locked(file):
+        return _apply_change(file, opp_id, change)
+
+
+def _apply_change(file: str | Path, opp_id: str, change: Any) -> bool:
     rt = write.open_roundtrip(file)
     opp = find(rt.data, opp_id)
     if opp is None:
@@ -307,9 +313,16 @@ def apply_change(file: str | Path, opp_id: str, change: Any) -> bool:
 
 def add_opportunity(file: str | Path, fields: dict[str, Any], entry: dict[str, Any]) -> bool:
     """Append a new opportunity (fields in file order, history started with entry) after the last one."""
+    with write.locked(file):
+        return _add_opportunity(file, fields, entry)
+
+
+def _add_opportunity(file: str | Path, fields: dict[str, Any], entry: dict[str, Any]) -> bool:
     from kamctl.model.account import Account
 
     rt = write.open_roundtrip(file)
+    if fields.get("id") is not None and find(rt.data, fields["id"]) is not None:
+        raise write.EditError(f"{file} already has an opportunity '{fields['id']}' (added since it was read)")
     flow = history_is_flow(rt.data)
     opp = _cm()
     for key in OPPORTUNITY_KEYS:
