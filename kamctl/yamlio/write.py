@@ -25,7 +25,7 @@ import secrets
 import stat
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -172,6 +172,11 @@ class RoundTrip:
     yaml: Any
     crlf: bool
     bom: bool
+    # When only part of the file is open (see open_roundtrip's window): `text` is `header` plus
+    # that part, and the saved file is head + the edited part + tail.
+    head: str = ""
+    tail: str = ""
+    header: str = ""
 
     def dump(self) -> str:
         stream = io.StringIO()
@@ -179,8 +184,18 @@ class RoundTrip:
         return stream.getvalue()
 
 
-def open_roundtrip(file: str | os.PathLike) -> RoundTrip:
-    """Read a file for editing. Raises EditError when it is not a YAML mapping ruamel can keep."""
+Window = Callable[[str], "tuple[str, int, int] | None"]
+
+
+def open_roundtrip(file: str | os.PathLike, window: Window | None = None) -> RoundTrip:
+    """Read a file for editing. Raises EditError when it is not a YAML mapping ruamel can keep.
+
+    window(text) may name the only part an edit needs, as (key, start, end): text[start:end] holds
+    whole lines, items of the top-level key. Then only `key:` plus that part goes through ruamel,
+    which is the slow part of an edit (about 50 KB/s), so an edit's cost does not grow with the
+    rest of the file. When the part does not parse on its own (an alias of an anchor outside it),
+    the whole file is opened.
+    """
     path = Path(file)
     original = path.read_bytes()
     bom = original.startswith(_BOM)
@@ -192,13 +207,29 @@ def open_roundtrip(file: str | os.PathLike) -> RoundTrip:
     crlf = "\r\n" in decoded
     text = decoded.replace("\r\n", "\n")
     yaml = _yaml(detect_indent(text))
+    part = window(text) if window is not None else None
+    if part is not None:
+        key, start, end = part
+        header = f"{key}:\n"
+        try:
+            mini = header + text[start:end]
+            data, baseline = _load(yaml, mini)
+            return RoundTrip(path, original, mini, baseline, data, yaml, crlf, bom, text[:start], text[end:], header)
+        except Exception:  # noqa: BLE001 - the part needs the rest of the file: open all of it
+            pass
     try:
-        data = yaml.load(text)
-        stream = io.StringIO()
-        yaml.dump(data, stream)
+        data, baseline = _load(yaml, text)
     except Exception as exc:  # ruamel's parser and constructor errors
         raise EditError(f"{path}: cannot be edited safely: {str(exc).splitlines()[0]}; run `kamctl validate`") from exc
-    return RoundTrip(path, original, text, stream.getvalue(), data, yaml, crlf, bom)
+    return RoundTrip(path, original, text, baseline, data, yaml, crlf, bom)
+
+
+def _load(yaml: Any, text: str) -> tuple[Any, str]:
+    """ruamel's round-trip tree of text and its dump before any edit."""
+    data = yaml.load(text)
+    stream = io.StringIO()
+    yaml.dump(data, stream)
+    return data, stream.getvalue()
 
 
 _HUNK_LINES = 2000  # a changed region up to this size is diffed line by line; larger ones are one hunk
@@ -328,6 +359,10 @@ def render(rt: RoundTrip) -> bytes:
     last = original.rsplit("\n", 1)[-1]
     if unterminated and text.endswith("\n" + last + "\n"):  # the edit left the last line alone
         text = text[:-1]
+    if rt.header:
+        if not text.startswith(rt.header):
+            raise EditError(f"{rt.file}: the edit changed more than the part of the file it opened; nothing was written")
+        text = rt.head + text[len(rt.header):] + rt.tail
     if rt.crlf:
         text = text.replace("\n", "\r\n")
     return (_BOM if rt.bom else b"") + text.encode("utf-8")
