@@ -138,6 +138,8 @@ def _take_tail(parent: Any, key: Any, threshold: int) -> list[tuple[int, str]]:
     """
     slots = _entry_slots(parent, key)
     deepest = slots[-1]
+    if getattr(getattr(_value(deepest), "anchor", None), "value", None) is not None:
+        return []  # an anchored value shares its comments with its aliases: leave them where they are
     eol: tuple[str, int] | None = None
     lines: list[tuple[int, str]] = []
     for slot in reversed(slots):  # emission order
