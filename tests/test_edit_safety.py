@@ -253,7 +253,7 @@ def account_files(draw):
 EDITS = st.sampled_from(["add", "advance", "decide"])
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(account_files(), EDITS, st.data())
 def test_edit_changes_only_the_edited_node(tmp_path, file_and_items, edit, data):
     from kamctl import edits

@@ -309,12 +309,25 @@ def _opcodes(before: list[str], after: list[str]) -> list[tuple[str, int, int, i
     return [(tag, i1 + p, i2 + p, j1 + p, j2 + p) for tag, i1, i2, j1, j2 in matcher.get_opcodes()]
 
 
+def _bound(to_orig: dict[int, int], i: int, n_before: int, n_original: int) -> int | None:
+    """The line of original where line i of before starts, from i's own match or the line before it
+    (a line of before with no match, such as ruamel's `...` end marker, stands for nothing)."""
+    if i in to_orig:
+        return to_orig[i]
+    if i == 0:
+        return 0
+    if i - 1 in to_orig:
+        return to_orig[i - 1] + 1
+    return n_original if i == n_before else None
+
+
 def patch_lines(original: str, before: str, after: str) -> str:
     """Apply the line changes before->after to original, where original ~ before line by line.
 
     original is the person's text, before is ruamel's re-dump of it, after is the dump with the edit.
     Lines of original that before reproduces are matched; each changed block of before is replaced
-    in original. When a changed block touches a line with no match, the whole dump is used.
+    in original (a block whose lines have no match replaces the original lines between its matched
+    neighbours). When a block's place in original is unknown, the whole dump is used.
     """
     if before == original:
         return after
@@ -327,18 +340,12 @@ def patch_lines(original: str, before: str, after: str) -> str:
     for tag, i1, i2, j1, j2 in _opcodes(b_lines, a_lines):
         if tag == "equal":
             continue
-        if i1 < i2:
-            if any(i not in to_orig for i in range(i1, i2)):
-                return after
-            start, end = to_orig[i1], to_orig[i2 - 1] + 1
-        else:  # pure insertion before line i1 of before
-            if i1 in to_orig:
-                start = to_orig[i1]
-            elif i1 - 1 in to_orig or i1 == 0:
-                start = to_orig[i1 - 1] + 1 if i1 else 0
-            else:
-                return after
+        start = _bound(to_orig, i1, len(b_lines), len(o_lines))
+        end = to_orig[i2 - 1] + 1 if i1 < i2 and i2 - 1 in to_orig else _bound(to_orig, i2, len(b_lines), len(o_lines))
+        if i1 == i2:  # pure insertion before line i1 of before
             end = start
+        if start is None or end is None or end < start:
+            return after
         if start < cursor:
             return after
         out.extend(o_lines[cursor:start])
