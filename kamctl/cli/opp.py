@@ -7,6 +7,7 @@ from typing import Any, Optional
 import typer
 
 from kamctl.cli.common import DATA_PROBLEM, Output, fail, invalid_note, load, parse_date, print_findings, print_json, workspace_root
+from kamctl.yamlio.write import BusyError, locked
 
 opp_app = typer.Typer(
     name="opp",
@@ -39,8 +40,6 @@ def _account_file(ctx: typer.Context, account_id: str) -> Any:
 
 def _lock(ctx: typer.Context, file: Any) -> None:
     """Hold the edit lock until the command ends: a concurrent edit waits, then reads our result."""
-    from kamctl.yamlio.write import BusyError, locked
-
     try:
         ctx.with_resource(locked(file))
     except BusyError as exc:

@@ -21,7 +21,6 @@ import difflib
 import fcntl
 import io
 import os
-import secrets
 import stat
 import time
 from collections import Counter
@@ -395,7 +394,7 @@ def save(rt: RoundTrip) -> bool:
 def _create_temp(path: Path) -> tuple[int, Path]:
     """A new temp file next to path, created 0o666 so the kernel applies the process umask."""
     while True:
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+        tmp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
         try:
             return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666), tmp
         except FileExistsError:
