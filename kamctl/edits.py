@@ -7,7 +7,8 @@ deepest last value. Appending after that node would put the new item below those
 before appending, the trailing comment lines that sit left of the items (indent smaller than the
 items' content) are moved to the end of the list; comment lines indented into the last item stay
 with it. The writer (yamlio.write.save) then patches only the changed lines into the original
-text and writes atomically, refusing when the file changed on disk.
+text and writes atomically, refusing when the file changed on disk. Each edit holds write.locked()
+from reading the file to writing it, so two edits at once both land, one after the other.
 
 History entries are written in the style the file already uses (flow `- {stage: ..., date: ...}`
 or block), looking at this opportunity's history first, then any other; a file without any uses
@@ -16,6 +17,8 @@ flow style, one line per step, as `kamctl new` and the sample account do.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +138,8 @@ def _take_tail(parent: Any, key: Any, threshold: int) -> list[tuple[int, str]]:
     """
     slots = _entry_slots(parent, key)
     deepest = slots[-1]
+    if getattr(getattr(_value(deepest), "anchor", None), "value", None) is not None:
+        return []  # an anchored value shares its comments with its aliases: leave them where they are
     eol: tuple[str, int] | None = None
     lines: list[tuple[int, str]] = []
     for slot in reversed(slots):  # emission order
@@ -150,8 +155,8 @@ def _take_tail(parent: Any, key: Any, threshold: int) -> list[tuple[int, str]]:
             first, _, rest = text.partition("\n")
             eol = (first, value.column)
             lines.extend(_lines(rest, None))
-        elif text.startswith("\n"):
-            lines.extend(_lines(text[1:], None))
+        elif text.startswith("\n") and not (slot is deepest and _is_block_scalar(_value(deepest))):
+            lines.extend(_lines(text[1:], None))  # "\n" ends the value's line; after a block scalar it is a blank line
         else:
             lines.extend(_lines(text, value.column))
     k = len(lines)
@@ -264,14 +269,84 @@ def find(data: Any, opp_id: str) -> Any:
     return None
 
 
-def history_is_flow(data: Any, opp: Any | None = None) -> bool:
-    """Flow when this opportunity's history (else the first one with entries) is flow, or none exists."""
-    candidates = ([opp] if opp is not None else []) + list(data.get("opportunities") or [])
+def history_is_flow(data: Any, opp: Any | None = None, others: bool | None = None) -> bool:
+    """Flow when this opportunity's history (else the first one with entries) is flow, or none exists.
+
+    others: the answer for the rest of the file when only part of it is open (see _outline).
+    """
+    candidates = ([opp] if opp is not None else []) + (list(data.get("opportunities") or []) if others is None else [])
     for candidate in candidates:
         history = candidate.get("history") if hasattr(candidate, "get") else None
         if history and _is_coll(history[0]):
             return bool(history[0].fa.flow_style())
-    return True
+    return True if others is None else others
+
+
+# --- opening only the opportunities an edit needs ----------------------------------------------------
+# ruamel's round trip costs about 20 µs a byte, so a 1 MB file would take most of a minute. libyaml
+# (PyYAML's C parser) finds where each opportunity is in a fraction of that; the edit then opens
+# only the opportunity it changes (or the last two, for an add) through write.open_roundtrip's window.
+
+
+@dataclass
+class _Outline:
+    starts: list[int]  # offset of each opportunity's first line (its `-`)
+    end: int  # offset after the list, its closing comment lines included
+    ids: list[Any]
+    flow: bool  # what history_is_flow says for the file without a given opportunity
+
+
+def _outline(text: str) -> _Outline | None:
+    """Where the opportunities are, or None when the file is not a plain block list of them."""
+    import yaml
+
+    if not getattr(yaml, "__with_libyaml__", False) or any(c in text for c in "\r\x85\u2028\u2029"):
+        return None  # no fast parser, or line breaks libyaml counts differently from "\n"
+    root = yaml.compose(text, Loader=yaml.CSafeLoader)
+    if not isinstance(root, yaml.MappingNode):
+        return None
+    keys = [k for k, _ in root.value]
+    found = [i for i, k in enumerate(keys) if isinstance(k, yaml.ScalarNode) and k.value == "opportunities"]
+    if len(found) != 1 or keys[found[0]].style not in (None, "") or keys[found[0]].start_mark.column != 0:
+        return None
+    seq = root.value[found[0]][1]
+    if not isinstance(seq, yaml.SequenceNode) or not seq.value or seq.flow_style:
+        return None
+    offsets = [0, *(m.end() for m in re.finditer("\n", text))]
+    starts = [offsets[item.start_mark.line] for item in seq.value]
+    if any(not text[at:at + 80].lstrip(" ").startswith("-") for at in starts):
+        return None  # `-` alone on its line, or a compact nested list: let ruamel read it all
+    end = offsets[keys[found[0] + 1].start_mark.line] if found[0] + 1 < len(keys) else len(text)
+    ids, flow = [], None
+    for item in seq.value:
+        fields = {k.value: v for k, v in item.value} if isinstance(item, yaml.MappingNode) else {}
+        ids.append(getattr(fields.get("id"), "value", None))
+        history = fields.get("history")
+        if flow is None and isinstance(history, yaml.SequenceNode) and history.value \
+                and isinstance(history.value[0], yaml.CollectionNode):
+            flow = bool(history.value[0].flow_style)
+    return _Outline(starts, end, ids, True if flow is None else flow)
+
+
+def _open(file: str | Path, pick: Any) -> tuple[write.RoundTrip, _Outline | None]:
+    """open_roundtrip on the opportunities pick(outline) -> (first, last) index, when that works."""
+    seen: list[_Outline] = []
+
+    def window(text: str) -> tuple[str, int, int] | None:
+        try:
+            outline = _outline(text)
+        except Exception:  # noqa: BLE001 - libyaml refuses what ruamel may still read: open it all
+            return None
+        span = pick(outline) if outline is not None else None
+        if span is None:
+            return None
+        seen.append(outline)
+        first, last = span
+        end = outline.starts[last + 1] if last + 1 < len(outline.starts) else outline.end
+        return "opportunities", outline.starts[first], end
+
+    rt = write.open_roundtrip(file, window)
+    return rt, (seen[0] if seen and rt.header else None)
 
 
 def _entry_map(entry: dict[str, Any], flow: bool) -> Any:
@@ -291,11 +366,19 @@ def _number(value: float | None) -> Any:
 
 def apply_change(file: str | Path, opp_id: str, change: Any) -> bool:
     """Write a planned change (kamctl.pipeline.Change) to opportunity opp_id of the file."""
-    rt = write.open_roundtrip(file)
+    with write.locked(file):
+        return _apply_change(file, opp_id, change)
+
+
+def _apply_change(file: str | Path, opp_id: str, change: Any) -> bool:
+    def pick(outline: _Outline) -> tuple[int, int] | None:
+        return (outline.ids.index(opp_id),) * 2 if opp_id in outline.ids else None
+
+    rt, outline = _open(file, pick)
     opp = find(rt.data, opp_id)
     if opp is None:
         raise write.EditError(f"{file}: no opportunity '{opp_id}' in the round-trip view of the file")
-    flow = history_is_flow(rt.data, opp)
+    flow = history_is_flow(rt.data, opp, outline.flow if outline else None)
     set_key(opp, "stage", change.stage.value, OPPORTUNITY_KEYS)
     if change.decision is not None:
         set_key(opp, "decision", _entry_map(change.decision, False), OPPORTUNITY_KEYS)
@@ -307,10 +390,18 @@ def apply_change(file: str | Path, opp_id: str, change: Any) -> bool:
 
 def add_opportunity(file: str | Path, fields: dict[str, Any], entry: dict[str, Any]) -> bool:
     """Append a new opportunity (fields in file order, history started with entry) after the last one."""
+    with write.locked(file):
+        return _add_opportunity(file, fields, entry)
+
+
+def _add_opportunity(file: str | Path, fields: dict[str, Any], entry: dict[str, Any]) -> bool:
     from kamctl.model.account import Account
 
-    rt = write.open_roundtrip(file)
-    flow = history_is_flow(rt.data)
+    rt, outline = _open(file, lambda o: (max(0, len(o.starts) - 2), len(o.starts) - 1))
+    if fields.get("id") is not None and fields["id"] in (outline.ids if outline else [find(rt.data, fields["id"])
+                                                                                       and fields["id"]]):
+        raise write.EditError(f"{file} already has an opportunity '{fields['id']}' (added since it was read)")
+    flow = history_is_flow(rt.data, None, outline.flow if outline else None)
     opp = _cm()
     for key in OPPORTUNITY_KEYS:
         if fields.get(key) is not None:

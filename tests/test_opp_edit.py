@@ -290,8 +290,8 @@ def test_file_changed_on_disk_between_read_and_write(repo, kamctl, monkeypatch):
     target = repo / "accounts" / "acme-corp.yaml"
     original_open = write.open_roundtrip
 
-    def open_then_someone_edits(path):
-        rt = original_open(path)
+    def open_then_someone_edits(path, *args, **kwargs):
+        rt = original_open(path, *args, **kwargs)
         target.write_text(ACME.replace("industry: 'Food manufacturing'", "industry: 'Dairy'"), encoding="utf-8")
         return rt
 

@@ -10,6 +10,7 @@ from kamctl.cli.common import (DATA_PROBLEM, Output, fail, id_argument, id_optio
                                print_csv, print_findings, print_json, workspace_root)
 from kamctl.ids import did_you_mean
 from kamctl.model.vocabulary import label
+from kamctl.yamlio.write import BusyError, locked
 
 opp_app = typer.Typer(
     name="opp",
@@ -33,11 +34,20 @@ def _account_file(ctx: typer.Context, account_id: str) -> Any:
     if account_id not in by_id:
         fail(f"no account '{account_id}' in {display(root / ACCOUNTS_DIR)}{did_you_mean(account_id, by_id)}; "
              "nothing was changed. `kamctl score` lists the accounts, `kamctl new ID --name NAME` creates one")
+    _lock(ctx, by_id[account_id])
     loaded = load_account(by_id[account_id], root)
     if not loaded.ok:
         print_findings(loaded.findings)
         fail(f"{loaded.path} has problems (see above); fix them before editing it", DATA_PROBLEM)
     return loaded
+
+
+def _lock(ctx: typer.Context, file: Any) -> None:
+    """Hold the edit lock until the command ends: a concurrent edit waits, then reads our result."""
+    try:
+        ctx.with_resource(locked(file))
+    except BusyError as exc:
+        fail(str(exc), DATA_PROBLEM)
 
 
 def _opportunity(loaded: Any, opp_id: str) -> Any:

@@ -6,15 +6,25 @@ saved text is not ruamel's dump: it is the original text with only the lines tha
 ruamel's dump before and after the edit replaced. Lines outside the edit are the person's bytes.
 CRLF line endings and a UTF-8 BOM are kept. Writes are atomic (temp file in the same folder,
 fsync, rename) and refused when the file changed on disk since it was read.
+
+Edits of one folder's files are serialised with locked(): an flock on the folder itself, because
+the rename replaces the file's inode (a lock on the file would be on the old one). An edit keeps
+the file's mode and refuses a file we may not write; new files get the process umask. Nothing
+edited is written as an anchor or alias: only nodes that had an anchor in the file keep one.
 """
 
 from __future__ import annotations
 
+import bisect
+import contextlib
 import difflib
+import fcntl
 import io
 import os
-import tempfile
+import stat
+import time
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +38,67 @@ class ConflictError(Exception):
 
 class EditError(Exception):
     """The file cannot be edited as asked (it does not parse round-trip)."""
+
+
+class ReadOnlyError(EditError):
+    """The file's mode says we may not write it; it is left as it is."""
+
+
+class BusyError(ConflictError):
+    """Another edit of the folder held the lock for longer than LOCK_TIMEOUT."""
+
+
+LOCK_TIMEOUT = 10.0  # seconds an edit waits for another one before it is refused
+_held: dict[str, list[int]] = {}  # folder -> [fd, depth]: locked() is re-entrant within a process
+
+
+@contextlib.contextmanager
+def locked(file: str | os.PathLike, timeout: float | None = None) -> Iterator[None]:
+    """Hold the edit lock of file's folder: the read-modify-write of another kamctl waits, then re-reads."""
+    folder = os.path.realpath(Path(file).parent)
+    if folder in _held:
+        _held[folder][1] += 1
+        try:
+            yield
+        finally:
+            _held[folder][1] -= 1
+        return
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        deadline = time.monotonic() + (LOCK_TIMEOUT if timeout is None else timeout)
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise BusyError(f"{file}: another edit of this folder is still running; nothing was changed. "
+                                    "Run the command again when it has finished.") from None
+                time.sleep(0.02)
+        _held[folder] = [fd, 1]
+        try:
+            yield
+        finally:
+            del _held[folder]
+    finally:
+        os.close(fd)  # closing the descriptor releases the flock
+
+
+def _may_write(st: os.stat_result) -> bool:
+    """Whether the mode bits let us write (checked even for root: a 0444 file means 'leave me alone')."""
+    if st.st_uid == os.geteuid():
+        return bool(st.st_mode & stat.S_IWUSR)
+    if st.st_gid == os.getegid() or st.st_gid in os.getgroups():
+        return bool(st.st_mode & stat.S_IWGRP)
+    return bool(st.st_mode & stat.S_IWOTH)
+
+
+def check_writable(file: str | os.PathLike) -> None:
+    """Refuse (ReadOnlyError) a file whose mode does not let us write it."""
+    st = os.stat(file)
+    if not _may_write(st) or not os.access(file, os.W_OK):
+        raise ReadOnlyError(f"{file} is read-only (mode {stat.S_IMODE(st.st_mode):04o}); nothing was changed. "
+                            "Make it writable (chmod u+w) to edit it.")
 
 
 @dataclass(frozen=True)
@@ -78,7 +149,14 @@ def _yaml(indent: Indent) -> Any:
     yaml.preserve_quotes = True
     yaml.width = 4096
     yaml.indent(mapping=indent.mapping, sequence=indent.sequence, offset=indent.offset)
+    yaml.representer.ignore_aliases = _ignore_aliases
     return yaml
+
+
+def _ignore_aliases(data: Any) -> bool:
+    """Alias only a node the person anchored; a value an edit writes twice is written twice."""
+    anchor = getattr(data, "anchor", None)
+    return getattr(anchor, "value", None) is None
 
 
 @dataclass
@@ -93,6 +171,11 @@ class RoundTrip:
     yaml: Any
     crlf: bool
     bom: bool
+    # When only part of the file is open (see open_roundtrip's window): `text` is `header` plus
+    # that part, and the saved file is head + the edited part + tail.
+    head: str = ""
+    tail: str = ""
+    header: str = ""
 
     def dump(self) -> str:
         stream = io.StringIO()
@@ -100,8 +183,18 @@ class RoundTrip:
         return stream.getvalue()
 
 
-def open_roundtrip(file: str | os.PathLike) -> RoundTrip:
-    """Read a file for editing. Raises EditError when it is not a YAML mapping ruamel can keep."""
+Window = Callable[[str], "tuple[str, int, int] | None"]
+
+
+def open_roundtrip(file: str | os.PathLike, window: Window | None = None) -> RoundTrip:
+    """Read a file for editing. Raises EditError when it is not a YAML mapping ruamel can keep.
+
+    window(text) may name the only part an edit needs, as (key, start, end): text[start:end] holds
+    whole lines, items of the top-level key. Then only `key:` plus that part goes through ruamel,
+    which is the slow part of an edit (about 50 KB/s), so an edit's cost does not grow with the
+    rest of the file. When the part does not parse on its own (an alias of an anchor outside it),
+    the whole file is opened.
+    """
     path = Path(file)
     original = path.read_bytes()
     bom = original.startswith(_BOM)
@@ -113,13 +206,118 @@ def open_roundtrip(file: str | os.PathLike) -> RoundTrip:
     crlf = "\r\n" in decoded
     text = decoded.replace("\r\n", "\n")
     yaml = _yaml(detect_indent(text))
+    part = window(text) if window is not None else None
+    if part is not None:
+        key, start, end = part
+        header = f"{key}:\n"
+        try:
+            mini = header + text[start:end]
+            data, baseline = _load(yaml, mini)
+            return RoundTrip(path, original, mini, baseline, data, yaml, crlf, bom, text[:start], text[end:], header)
+        except Exception:  # noqa: BLE001 - the part needs the rest of the file: open all of it
+            pass
     try:
-        data = yaml.load(text)
-        stream = io.StringIO()
-        yaml.dump(data, stream)
+        data, baseline = _load(yaml, text)
     except Exception as exc:  # ruamel's parser and constructor errors
         raise EditError(f"{path}: cannot be edited safely: {str(exc).splitlines()[0]}; run `kamctl validate`") from exc
-    return RoundTrip(path, original, text, stream.getvalue(), data, yaml, crlf, bom)
+    return RoundTrip(path, original, text, baseline, data, yaml, crlf, bom)
+
+
+def _load(yaml: Any, text: str) -> tuple[Any, str]:
+    """ruamel's round-trip tree of text and its dump before any edit."""
+    data = yaml.load(text)
+    stream = io.StringIO()
+    yaml.dump(data, stream)
+    return data, stream.getvalue()
+
+
+_HUNK_LINES = 2000  # a changed region up to this size is diffed line by line; larger ones are one hunk
+
+
+def _common_ends(x: list[str], y: list[str], x0: int, x1: int, y0: int, y1: int) -> tuple[int, int]:
+    """Lengths of the equal prefix and (non-overlapping) equal suffix of x[x0:x1] and y[y0:y1]."""
+    p = 0
+    while x0 + p < x1 and y0 + p < y1 and x[x0 + p] == y[y0 + p]:
+        p += 1
+    s = 0
+    while x1 - s > x0 + p and y1 - s > y0 + p and x[x1 - s - 1] == y[y1 - s - 1]:
+        s += 1
+    return p, s
+
+
+def _pair_gap(b: list[str], o: list[str], b0: int, b1: int, o0: int, o1: int, to_orig: dict[int, int]) -> None:
+    """Map a gap between anchors: equal ends line by line, then a rest of the same length one to one
+    (the same lines written differently: extra spaces after a colon, an escape ruamel re-spells)."""
+    p, s = _common_ends(b, o, b0, b1, o0, o1)
+    for k in range(p):
+        to_orig[b0 + k] = o0 + k
+    for k in range(1, s + 1):
+        to_orig[b1 - k] = o1 - k
+    b0, b1, o0, o1 = b0 + p, b1 - s, o0 + p, o1 - s
+    if b1 - b0 == o1 - o0:
+        for k in range(b1 - b0):
+            to_orig[b0 + k] = o0 + k
+
+
+def align(b: list[str], o: list[str]) -> dict[int, int]:
+    """Map lines of ruamel's dump b to the person's lines o in O(n log n) (patience-style, no recursion).
+
+    Lines that occur once on each side and keep their order (longest increasing run) are anchors;
+    the gaps between them are paired by _pair_gap.
+    """
+    count_b = Counter(b)
+    count_o = Counter(o)
+    where_o = {line: j for j, line in enumerate(o) if count_o[line] == 1}
+    pairs = [(i, where_o[line]) for i, line in enumerate(b) if count_b[line] == 1 and line in where_o]
+    # longest increasing subsequence of the original positions (patience sorting)
+    tails: list[int] = []  # original position ending the best run of each length
+    tail_at: list[int] = []  # index into pairs of that end
+    back: list[int] = [-1] * len(pairs)
+    for n, (_, j) in enumerate(pairs):
+        k = bisect.bisect_left(tails, j)
+        back[n] = tail_at[k - 1] if k else -1
+        if k == len(tails):
+            tails.append(j)
+            tail_at.append(n)
+        else:
+            tails[k], tail_at[k] = j, n
+    anchors: list[tuple[int, int]] = []
+    n = tail_at[-1] if tail_at else -1
+    while n >= 0:
+        anchors.append(pairs[n])
+        n = back[n]
+    anchors.reverse()
+    to_orig: dict[int, int] = {}
+    b0 = o0 = 0
+    for i, j in [*anchors, (len(b), len(o))]:
+        _pair_gap(b, o, b0, i, o0, j, to_orig)
+        if i < len(b):
+            to_orig[i] = j
+        b0, o0 = i + 1, j + 1
+    return to_orig
+
+
+def _opcodes(before: list[str], after: list[str]) -> list[tuple[str, int, int, int, int]]:
+    """The changes before->after: the region between the equal first and last lines, diffed inside
+    when it is small (one opportunity), so the cost stays linear in the file's size."""
+    p, s = _common_ends(before, after, 0, len(before), 0, len(after))
+    b1, a1 = len(before) - s, len(after) - s
+    if (b1 - p) + (a1 - p) > _HUNK_LINES:
+        return [("replace", p, b1, p, a1)]
+    matcher = difflib.SequenceMatcher(None, before[p:b1], after[p:a1], autojunk=False)
+    return [(tag, i1 + p, i2 + p, j1 + p, j2 + p) for tag, i1, i2, j1, j2 in matcher.get_opcodes()]
+
+
+def _bound(to_orig: dict[int, int], i: int, n_before: int, n_original: int) -> int | None:
+    """The line of original where line i of before starts, from i's own match or the line before it
+    (a line of before with no match, such as ruamel's `...` end marker, stands for nothing)."""
+    if i in to_orig:
+        return to_orig[i]
+    if i == 0:
+        return 0
+    if i - 1 in to_orig:
+        return to_orig[i - 1] + 1
+    return n_original if i == n_before else None
 
 
 def patch_lines(original: str, before: str, after: str) -> str:
@@ -127,41 +325,26 @@ def patch_lines(original: str, before: str, after: str) -> str:
 
     original is the person's text, before is ruamel's re-dump of it, after is the dump with the edit.
     Lines of original that before reproduces are matched; each changed block of before is replaced
-    in original. When a changed block touches a line with no match, the whole dump is used.
+    in original (a block whose lines have no match replaces the original lines between its matched
+    neighbours). When a block's place in original is unknown, the whole dump is used.
     """
     if before == original:
         return after
     o_lines = original.splitlines(keepends=True)
     b_lines = before.splitlines(keepends=True)
     a_lines = after.splitlines(keepends=True)
-    to_orig: dict[int, int] = {}
-    a_end = b_end = 0  # end of the previous matching block in before / original
-    for block in difflib.SequenceMatcher(None, b_lines, o_lines, autojunk=False).get_matching_blocks():
-        # A gap of the same length on both sides is the same lines written differently (extra
-        # spaces after a colon, an escape ruamel re-spells): pair them one to one.
-        if block.a - a_end == block.b - b_end:
-            for k in range(block.a - a_end):
-                to_orig[a_end + k] = b_end + k
-        for k in range(block.size):
-            to_orig[block.a + k] = block.b + k
-        a_end, b_end = block.a + block.size, block.b + block.size
+    to_orig = align(b_lines, o_lines)
     out: list[str] = []
     cursor = 0  # next line of original not yet copied
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, b_lines, a_lines, autojunk=False).get_opcodes():
+    for tag, i1, i2, j1, j2 in _opcodes(b_lines, a_lines):
         if tag == "equal":
             continue
-        if i1 < i2:
-            if any(i not in to_orig for i in range(i1, i2)):
-                return after
-            start, end = to_orig[i1], to_orig[i2 - 1] + 1
-        else:  # pure insertion before line i1 of before
-            if i1 in to_orig:
-                start = to_orig[i1]
-            elif i1 - 1 in to_orig or i1 == 0:
-                start = to_orig[i1 - 1] + 1 if i1 else 0
-            else:
-                return after
+        start = _bound(to_orig, i1, len(b_lines), len(o_lines))
+        end = to_orig[i2 - 1] + 1 if i1 < i2 and i2 - 1 in to_orig else _bound(to_orig, i2, len(b_lines), len(o_lines))
+        if i1 == i2:  # pure insertion before line i1 of before
             end = start
+        if start is None or end is None or end < start:
+            return after
         if start < cursor:
             return after
         out.extend(o_lines[cursor:start])
@@ -182,6 +365,10 @@ def render(rt: RoundTrip) -> bytes:
     last = original.rsplit("\n", 1)[-1]
     if unterminated and text.endswith("\n" + last + "\n"):  # the edit left the last line alone
         text = text[:-1]
+    if rt.header:
+        if not text.startswith(rt.header):
+            raise EditError(f"{rt.file}: the edit changed more than the part of the file it opened; nothing was written")
+        text = rt.head + text[len(rt.header):] + rt.tail
     if rt.crlf:
         text = text.replace("\n", "\r\n")
     return (_BOM if rt.bom else b"") + text.encode("utf-8")
@@ -199,26 +386,41 @@ def save(rt: RoundTrip) -> bool:
     if current != rt.original:
         raise ConflictError(f"{rt.file} changed on disk after kamctl read it; nothing was written. "
                             "Run the command again on the new version.")
+    check_writable(rt.file)
     atomic_write(rt.file, new)
     return True
 
 
+def _create_temp(path: Path) -> tuple[int, Path]:
+    """A new temp file next to path, created 0o666 so the kernel applies the process umask."""
+    while True:
+        tmp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666), tmp
+        except FileExistsError:
+            continue
+
+
 def atomic_write(file: str | os.PathLike, data: bytes) -> None:
-    """Temp file in the same folder, fsync, rename over the target: a reader never sees half a file."""
+    """Temp file in the same folder, fsync, rename over the target: a reader never sees half a file.
+
+    A file that exists keeps its mode; a new one gets 0o666 less the umask (0644 under umask 022),
+    like any file a person's tools create, so a shared folder or a docs site can read it.
+    """
     path = Path(file)
     mode = None
     try:
-        mode = path.stat().st_mode & 0o777
+        mode = stat.S_IMODE(path.stat().st_mode)
     except FileNotFoundError:
         pass
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = _create_temp(path)
     try:
         with os.fdopen(fd, "wb") as fh:
+            if mode is not None:
+                os.fchmod(fh.fileno(), mode)
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         try:
