@@ -328,7 +328,7 @@ def _outline(text: str) -> _Outline | None:
     return _Outline(starts, end, ids, True if flow is None else flow)
 
 
-def _open(file: str | Path, pick: Any) -> tuple[write.RoundTrip, _Outline | None]:
+def _open(file: str | Path, pick: Any, root: Any = None) -> tuple[write.RoundTrip, _Outline | None]:
     """open_roundtrip on the opportunities pick(outline) -> (first, last) index, when that works."""
     seen: list[_Outline] = []
 
@@ -345,7 +345,7 @@ def _open(file: str | Path, pick: Any) -> tuple[write.RoundTrip, _Outline | None
         end = outline.starts[last + 1] if last + 1 < len(outline.starts) else outline.end
         return "opportunities", outline.starts[first], end
 
-    rt = write.open_roundtrip(file, window)
+    rt = write.open_roundtrip(file, window, root)
     return rt, (seen[0] if seen and rt.header else None)
 
 
@@ -364,17 +364,18 @@ def _number(value: float | None) -> Any:
     return value
 
 
-def apply_change(file: str | Path, opp_id: str, change: Any) -> bool:
-    """Write a planned change (kamctl.pipeline.Change) to opportunity opp_id of the file."""
+def apply_change(file: str | Path, opp_id: str, change: Any, root: Any = None) -> bool:
+    """Write a planned change (kamctl.pipeline.Change) to opportunity opp_id of the file (root: the
+    workspace it is read and written from, through fsafe; None: the file's folder)."""
     with write.locked(file):
-        return _apply_change(file, opp_id, change)
+        return _apply_change(file, opp_id, change, root)
 
 
-def _apply_change(file: str | Path, opp_id: str, change: Any) -> bool:
+def _apply_change(file: str | Path, opp_id: str, change: Any, root: Any) -> bool:
     def pick(outline: _Outline) -> tuple[int, int] | None:
         return (outline.ids.index(opp_id),) * 2 if opp_id in outline.ids else None
 
-    rt, outline = _open(file, pick)
+    rt, outline = _open(file, pick, root)
     opp = find(rt.data, opp_id)
     if opp is None:
         raise write.EditError(f"{file}: no opportunity '{opp_id}' in the round-trip view of the file")
@@ -388,16 +389,16 @@ def _apply_change(file: str | Path, opp_id: str, change: Any) -> bool:
     return save(rt)
 
 
-def add_opportunity(file: str | Path, fields: dict[str, Any], entry: dict[str, Any]) -> bool:
+def add_opportunity(file: str | Path, fields: dict[str, Any], entry: dict[str, Any], root: Any = None) -> bool:
     """Append a new opportunity (fields in file order, history started with entry) after the last one."""
     with write.locked(file):
-        return _add_opportunity(file, fields, entry)
+        return _add_opportunity(file, fields, entry, root)
 
 
-def _add_opportunity(file: str | Path, fields: dict[str, Any], entry: dict[str, Any]) -> bool:
+def _add_opportunity(file: str | Path, fields: dict[str, Any], entry: dict[str, Any], root: Any) -> bool:
     from kamctl.model.account import Account
 
-    rt, outline = _open(file, lambda o: (max(0, len(o.starts) - 2), len(o.starts) - 1))
+    rt, outline = _open(file, lambda o: (max(0, len(o.starts) - 2), len(o.starts) - 1), root)
     if fields.get("id") is not None and fields["id"] in (outline.ids if outline else [find(rt.data, fields["id"])
                                                                                        and fields["id"]]):
         raise write.EditError(f"{file} already has an opportunity '{fields['id']}' (added since it was read)")
@@ -422,7 +423,7 @@ def save(rt: write.RoundTrip) -> bool:
     except write.ConflictError as exc:
         side = rt.file.with_name(rt.file.name + ".kamctl-new")
         try:
-            write.atomic_write(side, write.render(rt))
+            write.atomic_write(side, write.render(rt), rt.root)
         except OSError:
             raise exc from None
         raise write.ConflictError(f"{exc} The file on disk keeps the other change; this edit is saved in "

@@ -27,7 +27,7 @@ from kamctl.git import DATE_RE, Blob, Commit, Repo, default_base, open_repo, res
 from kamctl.model.settings import Settings
 from kamctl.workspace import (ACCOUNTS_DIR, SETTINGS_FILE, LoadedAccount, Workspace, display, load_account_bytes,
                               load_settings, load_workspace)
-from kamctl.yamlio.read import MAX_BYTES
+from kamctl.yamlio.read import MAX_BYTES, read_bytes
 from kamctl.ids import did_you_mean
 
 
@@ -138,9 +138,8 @@ def blob_ids(ws: Workspace) -> dict[str, LoadedAccount]:
     for la in ws.accounts:
         if la.account is None or la.findings:
             continue
-        try:
-            raw = Path(la.file).read_bytes()
-        except OSError:
+        raw, _ = read_bytes(la.file, la.path, la._root)  # through fsafe: swapped for a FIFO or link, skipped
+        if raw is None:
             continue
         out[hashlib.sha1(b"blob %d\0" % len(raw) + raw).hexdigest()] = la
     return out

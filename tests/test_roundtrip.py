@@ -303,7 +303,7 @@ def test_failed_write_leaves_the_original_and_no_temp_file(tmp_path, monkeypatch
     rt = open_roundtrip(file)
     rt.data["industry"] = "Wholesale"
 
-    def broken_replace(src, dst):
+    def broken_replace(src, dst, **kwargs):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", broken_replace)

@@ -14,7 +14,7 @@ from typing import Any, Iterator
 from kamctl.checks.registry import Context, check
 from kamctl.errors import GitError
 from kamctl.git import Repo, open_repo
-from kamctl.yamlio.read import MAX_BYTES, parse_bytes
+from kamctl.yamlio.read import MAX_BYTES, parse_bytes, read_bytes
 
 SECTIONS = {
     "strategy": "account strategy",
@@ -106,11 +106,8 @@ def last_changes(loaded: Any, ctx: Context) -> dict[str, dt.date | None] | None:
     if not versions or versions[0][1] is None:
         ctx.cache[key] = None
         return None
-    try:
-        current = _parse(loaded.file.read_bytes())
-    except OSError:
-        current = None
-    current = current or {}
+    raw, _ = read_bytes(loaded.file, loaded.path, loaded._root)  # through fsafe: no FIFO hang, no link out
+    current = _parse(raw) or {}
     out: dict[str, dt.date | None] = {}
     for section in SECTIONS:
         value = current.get(section)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any, NoReturn
 
 import typer
 
-from kamctl import ids
+from kamctl import fsafe, ids
 from kamctl.formats import finite, one_line, shown, visible
 from kamctl.ids import id_problem
 
@@ -166,6 +167,56 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def write_output(path: Path, data: bytes, check: bool = False) -> bool:
+    """Write path when its bytes differ (check: compare only); True when they differed. Through
+    kamctl.fsafe, as the folder may be in an untrusted workspace: it is reached from the current
+    folder without a link leading out of it (a path outside it is the user's own choice); a symlink,
+    FIFO or folder under the name is refused (exit 1), never followed; the write is atomic and keeps
+    an existing file's mode."""
+    try:
+        try:
+            root, rel = Path.cwd(), fsafe.relative(Path.cwd(), path.parent)
+        except fsafe.Outside:
+            root, rel = path.parent, ""
+            if not check:
+                path.parent.mkdir(parents=True, exist_ok=True)
+        folder = fsafe.open_dir(root, rel, create=not check)
+    except FileNotFoundError:
+        if check:
+            return True
+        fail(f"cannot write {path}: its folder does not exist", USAGE)
+    except fsafe.UnsafePath as exc:
+        fail(f"refusing to write {path}: {exc} (kamctl never writes through it)", DATA_PROBLEM)
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror or exc}", USAGE)
+    try:
+        try:
+            if fsafe.read_at(folder, path.name, len(data)) == data:
+                return False
+        except (FileNotFoundError, fsafe.TooLarge):
+            pass
+        except fsafe.UnsafePath:
+            fail(f"refusing to {'read' if check else 'write'} {path}: it is a symlink, folder, pipe or device, "
+                 "not a regular file; remove it (kamctl never follows it)", DATA_PROBLEM)
+        except OSError as exc:
+            fail(f"cannot read {path}: {exc.strerror}", USAGE)
+        if check:
+            return True
+        try:
+            mode = os.stat(path.name, dir_fd=folder, follow_symlinks=False).st_mode  # kept, as an edit keeps it
+        except FileNotFoundError:
+            mode = None
+        except OSError as exc:
+            fail(f"cannot read {path}: {exc.strerror}", USAGE)
+        try:
+            fsafe.write_file(folder, path.name, data, keep_mode=mode, durable=True)
+        except OSError as exc:
+            fail(f"cannot write {path}: {exc.strerror or exc}", USAGE)
+    finally:
+        os.close(folder)
+    return True
 
 
 def console(width: int | None = None) -> Any:

@@ -131,14 +131,14 @@ def add(
     entry = {"stage": pipeline.CHAIN[0].value, "date": when}
     if note:
         entry["note"] = note
-    _write(lambda: edits.add_opportunity(loaded.file, fields, entry), loaded)
+    _write(lambda: edits.add_opportunity(loaded.file, fields, entry, loaded._root), loaded)
     typer.echo(f"Added opportunity '{new}' to {loaded.path} at {pipeline.CHAIN[0].value}")
 
 
 def _apply(loaded: Any, opp: Any, change: Any) -> None:
     from kamctl import edits
 
-    _write(lambda: edits.apply_change(loaded.file, opp.id, change), loaded)
+    _write(lambda: edits.apply_change(loaded.file, opp.id, change, loaded._root), loaded)
     forced = " (forced)" if change.entry.get("forced") else ""
     typer.echo(f"{loaded.id}/{opp.id}: {opp.stage.label} -> {change.stage.label}{forced} ({loaded.path})")
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any, Optional
 
 import typer
 
-from kamctl import fsafe
-from kamctl.cli.common import DATA_PROBLEM, USAGE, fail, id_argument, id_option, load, parse_date, print_findings
+from kamctl.cli.common import (DATA_PROBLEM, USAGE, fail, id_argument, id_option, load, parse_date, print_findings,
+                               write_output)
 
 render_app = typer.Typer(
     name="render",
@@ -160,40 +159,8 @@ def _emit(text: str, out: Path | None, name: str) -> None:
 
 
 def _write(path: Path, text: str) -> bool:
-    """Write only when the bytes differ (atomic); True when the file was written. The existing file
-    is read and replaced through kamctl.fsafe: a FIFO, folder or symlink under that name (the --out
-    folder may be in an untrusted workspace) is refused with a one-line error, exit 1; never a hang,
-    never a write through a link."""
-    data = text.encode("utf-8")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        folder = fsafe.open_dir(path.parent, "")
-    except OSError as exc:
-        fail(f"cannot write {path}: {exc.strerror or exc}", USAGE)
-    try:
-        try:
-            if fsafe.read_at(folder, path.name, len(data)) == data:
-                return False
-        except (FileNotFoundError, fsafe.TooLarge):
-            pass
-        except fsafe.UnsafePath:
-            fail(f"refusing to write {path}: it is a symlink, folder, pipe or device, not a regular file; "
-                 "remove it (kamctl never writes through it)", DATA_PROBLEM)
-        except OSError as exc:
-            fail(f"cannot read {path}: {exc.strerror}", USAGE)
-        try:
-            mode = os.stat(path.name, dir_fd=folder, follow_symlinks=False).st_mode  # kept, as an edit keeps it
-        except FileNotFoundError:
-            mode = None
-        except OSError as exc:
-            fail(f"cannot read {path}: {exc.strerror}", USAGE)
-        try:
-            fsafe.write_file(folder, path.name, data, keep_mode=mode, durable=True)
-        except OSError as exc:
-            fail(f"cannot write {path}: {exc.strerror or exc}", USAGE)
-    finally:
-        os.close(folder)
-    return True
+    """Write only when the bytes differ (atomic, through fsafe: see common.write_output)."""
+    return write_output(path, text.encode("utf-8"))
 
 
 def register(app: typer.Typer) -> None:

@@ -1,4 +1,5 @@
-"""kamctl schema: write or check the JSON Schemas generated from the models."""
+"""kamctl schema: write or check the JSON Schemas generated from the models (through fsafe: a
+schemas/ file that is a link, FIFO or folder is refused, never followed)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from kamctl.cli.common import DATA_PROBLEM, fail
+from kamctl.cli.common import DATA_PROBLEM, write_output
 
 
 def schema(
@@ -18,24 +19,8 @@ def schema(
     Example: kamctl schema --check   (in CI: fails when schemas/ is out of date)
     """
     from kamctl.model.schema import generate
-    from kamctl.yamlio.write import atomic_write
 
-    stale = []
-    for name, text in generate().items():
-        target = out / name
-        try:
-            current = target.read_bytes() if target.is_file() else None
-        except OSError:
-            current = None
-        if current == text.encode():
-            continue
-        stale.append(str(target))
-        if not check:
-            try:
-                out.mkdir(parents=True, exist_ok=True)
-                atomic_write(target, text.encode())
-            except OSError as exc:
-                fail(f"cannot write {target}: {exc.strerror or exc}")
+    stale = [str(out / name) for name, text in generate().items() if write_output(out / name, text.encode(), check)]
     if check:
         if stale:
             typer.echo(f"out of date: {', '.join(stale)}; run `kamctl schema --out {out}`", err=True)

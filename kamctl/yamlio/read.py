@@ -948,7 +948,7 @@ def read_bytes(file: str | os.PathLike, display: str, root: str | os.PathLike | 
         return None, [Finding(code, Severity.error, display, 1, 1, message)]
 
     try:
-        return fsafe.read_bytes(root, _inside(file, root), MAX_BYTES), []
+        return fsafe.read_bytes(root, inside(file, root), MAX_BYTES), []
     except fsafe.Outside:
         return refuse("KAM008", "this file is a link to a place outside the workspace; kamctl does not follow it")
     except fsafe.NotRegular:  # a FIFO or device would block or never end
@@ -961,7 +961,7 @@ def read_bytes(file: str | os.PathLike, display: str, root: str | os.PathLike | 
         return refuse("KAM008", f"cannot read the file: {exc.strerror or exc}")
 
 
-def _inside(file: str | os.PathLike, root: str | os.PathLike) -> str:
+def inside(file: str | os.PathLike, root: str | os.PathLike) -> str:
     """file's path below root: by text, else through the real path of its folder (a workspace named
     through a link); only a name to walk - fsafe checks every step of it again."""
     try:

@@ -5,7 +5,9 @@ can still normalise things a person chose (spacing after a colon, a `---` line, 
 saved text is not ruamel's dump: it is the original text with only the lines that differ between
 ruamel's dump before and after the edit replaced. Lines outside the edit are the person's bytes.
 CRLF line endings and a UTF-8 BOM are kept. Writes are atomic (temp file in the same folder,
-fsync, rename) and refused when the file changed on disk since it was read.
+fsync, rename) and refused when the file changed on disk since it was read. The file is read and
+written through kamctl.fsafe from the workspace root: a regular file within MAX_BYTES, no symlink
+on the way (an edit never writes through a link, nor into a folder a link leads to).
 
 Edits of one folder's files are serialised with locked(): an flock on the folder itself, because
 the rename replaces the file's inode (a lock on the file would be on the old one). An edit keeps
@@ -28,6 +30,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from kamctl import fsafe
+from kamctl.yamlio.read import MAX_BYTES, inside
 
 _BOM = b"\xef\xbb\xbf"
 
@@ -93,12 +98,37 @@ def _may_write(st: os.stat_result) -> bool:
     return bool(st.st_mode & stat.S_IWOTH)
 
 
-def check_writable(file: str | os.PathLike) -> None:
-    """Refuse (ReadOnlyError) a file whose mode does not let us write it."""
-    st = os.stat(file)
-    if not _may_write(st) or not os.access(file, os.W_OK):
-        raise ReadOnlyError(f"{file} is read-only (mode {stat.S_IMODE(st.st_mode):04o}); nothing was changed. "
+def check_writable(dir_fd: int, name: str, shown: str | os.PathLike) -> None:
+    """Refuse (ReadOnlyError) a file of an open folder whose mode does not let us write it."""
+    st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    if not _may_write(st) or not os.access(name, os.W_OK, dir_fd=dir_fd, follow_symlinks=False):
+        raise ReadOnlyError(f"{shown} is read-only (mode {stat.S_IMODE(st.st_mode):04o}); nothing was changed. "
                             "Make it writable (chmod u+w) to edit it.")
+
+
+def _place(file: Path, root: str | os.PathLike | None) -> tuple[str, str, str]:
+    """(root, folder inside root, file name): root None is the file's own folder."""
+    if root is None:
+        root = os.path.dirname(os.path.abspath(file))
+    folder, name = os.path.split(inside(file, root))
+    return os.fspath(root), folder, name
+
+
+@contextlib.contextmanager
+def _folder(file: Path, root: str | os.PathLike | None) -> Iterator[tuple[int, str]]:
+    """The open folder of file (no symlink on the way from root) and the file's name in it."""
+    top, folder, name = _place(file, root)
+    fd = fsafe.open_dir(top, folder, follow=False)
+    try:
+        yield fd, name
+    finally:
+        os.close(fd)
+
+
+def read_for_edit(file: str | os.PathLike, root: str | os.PathLike | None = None) -> bytes:
+    """The file's bytes through fsafe: a regular file, no symlink, at most MAX_BYTES (UnsafePath else)."""
+    with _folder(Path(file), root) as (fd, name):
+        return fsafe.read_at(fd, name, MAX_BYTES)
 
 
 @dataclass(frozen=True)
@@ -176,6 +206,7 @@ class RoundTrip:
     head: str = ""
     tail: str = ""
     header: str = ""
+    root: str | os.PathLike | None = None  # the workspace: read and written through fsafe from here
 
     def dump(self) -> str:
         stream = io.StringIO()
@@ -186,17 +217,19 @@ class RoundTrip:
 Window = Callable[[str], "tuple[str, int, int] | None"]
 
 
-def open_roundtrip(file: str | os.PathLike, window: Window | None = None) -> RoundTrip:
+def open_roundtrip(file: str | os.PathLike, window: Window | None = None,
+                   root: str | os.PathLike | None = None) -> RoundTrip:
     """Read a file for editing. Raises EditError when it is not a YAML mapping ruamel can keep.
 
     window(text) may name the only part an edit needs, as (key, start, end): text[start:end] holds
     whole lines, items of the top-level key. Then only `key:` plus that part goes through ruamel,
     which is the slow part of an edit (about 50 KB/s), so an edit's cost does not grow with the
     rest of the file. When the part does not parse on its own (an alias of an anchor outside it),
-    the whole file is opened.
+    the whole file is opened. root: the workspace (None: the file's folder); a file that is a link,
+    not a regular file or too big is refused (fsafe.UnsafePath, an OSError).
     """
     path = Path(file)
-    original = path.read_bytes()
+    original = read_for_edit(path, root)
     bom = original.startswith(_BOM)
     body = original[len(_BOM):] if bom else original
     try:
@@ -213,14 +246,15 @@ def open_roundtrip(file: str | os.PathLike, window: Window | None = None) -> Rou
         try:
             mini = header + text[start:end]
             data, baseline = _load(yaml, mini)
-            return RoundTrip(path, original, mini, baseline, data, yaml, crlf, bom, text[:start], text[end:], header)
+            return RoundTrip(path, original, mini, baseline, data, yaml, crlf, bom, text[:start], text[end:], header,
+                             root)
         except Exception:  # noqa: BLE001 - the part needs the rest of the file: open all of it
             pass
     try:
         data, baseline = _load(yaml, text)
     except Exception as exc:  # ruamel's parser and constructor errors
         raise EditError(f"{path}: cannot be edited safely: {str(exc).splitlines()[0]}; run `kamctl validate`") from exc
-    return RoundTrip(path, original, text, baseline, data, yaml, crlf, bom)
+    return RoundTrip(path, original, text, baseline, data, yaml, crlf, bom, root=root)
 
 
 def _load(yaml: Any, text: str) -> tuple[Any, str]:
@@ -379,60 +413,35 @@ def save(rt: RoundTrip) -> bool:
     new = render(rt)
     if new == rt.original:
         return False
-    try:
-        current = rt.file.read_bytes()
-    except OSError as exc:
-        raise ConflictError(f"{rt.file} can no longer be read ({exc.strerror}); nothing was written") from exc
-    if current != rt.original:
-        raise ConflictError(f"{rt.file} changed on disk after kamctl read it; nothing was written. "
-                            "Run the command again on the new version.")
-    check_writable(rt.file)
-    atomic_write(rt.file, new)
+    with _folder(rt.file, rt.root) as (fd, name):
+        try:
+            current = fsafe.read_at(fd, name, MAX_BYTES)
+        except OSError as exc:
+            raise ConflictError(f"{rt.file} can no longer be read ({exc.strerror or exc}); nothing was written") from exc
+        if current != rt.original:
+            raise ConflictError(f"{rt.file} changed on disk after kamctl read it; nothing was written. "
+                                "Run the command again on the new version.")
+        check_writable(fd, name, rt.file)
+        _write_at(fd, name, new)
     return True
 
 
-def _create_temp(path: Path) -> tuple[int, Path]:
-    """A new temp file next to path, created 0o666 so the kernel applies the process umask."""
-    while True:
-        tmp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
-        try:
-            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666), tmp
-        except FileExistsError:
-            continue
-
-
-def atomic_write(file: str | os.PathLike, data: bytes) -> None:
+def atomic_write(file: str | os.PathLike, data: bytes, root: str | os.PathLike | None = None) -> None:
     """Temp file in the same folder, fsync, rename over the target: a reader never sees half a file.
 
-    A file that exists keeps its mode; a new one gets 0o666 less the umask (0644 under umask 022),
-    like any file a person's tools create, so a shared folder or a docs site can read it.
+    Through fsafe: the folder is reached from root (None: the file's folder) without a symlink, and
+    the rename replaces a link planted under the name, never follows it. A file that exists keeps
+    its mode; a new one gets 0o666 less the umask (0644 under umask 022), like any file a person's
+    tools create, so a shared folder or a docs site can read it.
     """
-    path = Path(file)
-    mode = None
+    with _folder(Path(file), root) as (fd, name):
+        _write_at(fd, name, data)
+
+
+def _write_at(dir_fd: int, name: str, data: bytes) -> None:
     try:
-        mode = stat.S_IMODE(path.stat().st_mode)
+        st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+        mode = stat.S_IMODE(st.st_mode) if stat.S_ISREG(st.st_mode) else None
     except FileNotFoundError:
-        pass
-    fd, tmp = _create_temp(path)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            if mode is not None:
-                os.fchmod(fh.fileno(), mode)
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    try:
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError:
-        pass
+        mode = None
+    fsafe.write_file(dir_fd, name, data, keep_mode=mode, durable=True)
