@@ -11,6 +11,8 @@ import re
 from enum import Enum
 from typing import Any
 
+from kamctl.formats import visible
+
 
 # --- escaping ------------------------------------------------------------------------------------
 
@@ -26,7 +28,7 @@ def _plain(value: Any) -> str:
         value = int(value)
     if isinstance(value, dt.date):
         return value.isoformat()
-    return str(value)
+    return visible(str(value))  # no ESC or other control character reaches an editor or a pager
 
 
 def _escape_inline(text: str) -> str:

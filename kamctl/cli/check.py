@@ -9,7 +9,7 @@ from typing import List, Optional
 
 import typer
 
-from kamctl.cli.common import DATA_PROBLEM, Output, fail, id_argument, load, parse_date, print_findings, print_json, state, workspace_root
+from kamctl.cli.common import DATA_PROBLEM, Output, cell, fail, id_argument, load, parse_date, print_findings, print_json, state, workspace_root
 
 
 class CheckFormat(str, Enum):
@@ -139,7 +139,7 @@ def report(
     for i, h in enumerate(headers):
         table.add_column(h, justify="left" if i == 0 else "right")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(cell(c) for c in row))
     out = console()
     if not out.is_terminal:  # piped or captured: wide enough that no column is cut
         out = console(width=180)

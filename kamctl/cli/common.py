@@ -219,6 +219,15 @@ def write_output(path: Path, data: bytes, check: bool = False) -> bool:
     return True
 
 
+def cell(value: Any) -> Any:
+    """A table cell as rich Text: no markup read from it, and control characters (ESC, C0, C1) shown
+    as escapes, so a name in an untrusted file cannot rewrite the terminal. Line breaks stay: some
+    cells are several lines on purpose; rich drops a CR itself."""
+    from rich.text import Text
+
+    return Text(visible(str(value)))
+
+
 def console(width: int | None = None) -> Any:
     """A rich console for tables: plain when not a terminal; NO_COLOR respected by rich itself."""
     from rich.console import Console

@@ -6,7 +6,7 @@ from typing import Any, Optional
 
 import typer
 
-from kamctl.cli.common import Output, console, fail, id_argument, print_json, state, workspace_root
+from kamctl.cli.common import Output, cell, console, fail, id_argument, print_json, state, workspace_root
 from kamctl.ids import did_you_mean
 from kamctl.model.vocabulary import label
 
@@ -34,9 +34,7 @@ def _table(*headers: str) -> Any:
 
 
 def _row(table: Any, *cells: Any) -> None:
-    from rich.text import Text
-
-    table.add_row(*(Text("-" if c is None else str(c)) for c in cells))
+    table.add_row(*(cell("-" if c is None else c) for c in cells))
 
 
 def _markdown(ctx: typer.Context, template: str, context: dict) -> None:

@@ -6,7 +6,7 @@ from typing import Any, Optional
 
 import typer
 
-from kamctl.cli.common import (DATA_PROBLEM, Output, fail, id_argument, id_option, invalid_note, load, parse_date,
+from kamctl.cli.common import (DATA_PROBLEM, Output, cell, fail, id_argument, id_option, invalid_note, load, parse_date,
                                print_csv, print_findings, print_json, workspace_root)
 from kamctl.ids import did_you_mean
 from kamctl.model.vocabulary import label
@@ -282,10 +282,11 @@ def list_(
                              ("Stale by", "right")):
             table.add_column(col, justify=justify)  # type: ignore[arg-type]
         for r in rows:
-            table.add_row(r["account"], r["id"], label(r["stage"]), f"{_money(r['value'])} {r['currency']}".strip(),
-                          f"{r['probability']:.0%}", _money(r["weighted"]), r["close"] or "",
-                          "" if r["days_in_stage"] is None else str(r["days_in_stage"]),
-                          "" if r["stale_by"] is None else str(r["stale_by"]))
+            table.add_row(*map(cell, (r["account"], r["id"], label(r["stage"]),
+                                      f"{_money(r['value'])} {r['currency']}".strip(), f"{r['probability']:.0%}",
+                                      _money(r["weighted"]), r["close"] or "",
+                                      "" if r["days_in_stage"] is None else str(r["days_in_stage"]),
+                                      "" if r["stale_by"] is None else str(r["stale_by"]))))
         from kamctl.cli.common import console
 
         console().print(table)
@@ -369,7 +370,7 @@ def _table(data: dict) -> None:
         for col in header:
             table.add_column(col)
         for row in rows:
-            table.add_row(*row)
+            table.add_row(*(cell(c) for c in row))
         out.print(table)
 
 

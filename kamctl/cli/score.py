@@ -7,7 +7,8 @@ from typing import Any, List, Optional
 
 import typer
 
-from kamctl.cli.common import Output, TableOrJson, console, id_argument, invalid_note, load, print_csv, print_json
+from kamctl.cli.common import Output, TableOrJson, cell, console, id_argument, invalid_note, load, print_csv, print_json
+from kamctl.formats import visible
 from kamctl.markdown import score as one_decimal
 
 AT_HELP = "the workspace as it was at a git revision or date"
@@ -39,12 +40,12 @@ def _print_table(out: Any, headers: list[str], rows: list[list[Any]], **kw: Any)
     from rich import box
     from rich.cells import cell_len
     from rich.table import Table
-    from rich.text import Text
 
+    rows = [[cell(c) for c in row] for row in rows]  # neutralised first: widths are of what is shown
     wraps = [h.endswith("*") for h in headers]
     titles = [h.rstrip("*") for h in headers]
     columns = list(zip(titles, *rows)) if rows else [(t,) for t in titles]
-    lines = [[line for cell in col for line in str(cell).splitlines() or [""]] for col in columns]
+    lines = [[line for c in col for line in str(c).splitlines() or [""]] for col in columns]
     widest = [max(cell_len(line) for line in col) for col in lines]
     longest_word = [max((cell_len(w) for line in col for w in line.split()), default=1) for col in lines]
     minimum = [lw if wrap else full for lw, full, wrap in zip(longest_word, widest, wraps)]
@@ -67,7 +68,7 @@ def _print_table(out: Any, headers: list[str], rows: list[list[Any]], **kw: Any)
     for title, width, wrap in zip(titles, widths, wraps):
         table.add_column(title, width=width, no_wrap=not wrap, overflow="fold" if wrap else "ellipsis")
     for row in rows:
-        table.add_row(*(Text(str(c)) for c in row))
+        table.add_row(*row)
     out.print(table)
 
 
@@ -273,7 +274,7 @@ def _portfolio_terminal(summaries: list, settings: Any) -> None:
         lines = [f"[bold]{escape(c['name'])}[/bold]", f"[italic]{escape(c['strategy'])}[/italic]"]
         for s in c["accounts"]:
             a, r = rounded(s.score.attractiveness.score), rounded(s.score.relative_strength.score)
-            lines.append(f"- {escape(s.name)} ({_num(a)}, {_num(r)})")
+            lines.append(f"- {escape(visible(s.name, False))} ({_num(a)}, {_num(r)})")
         if not c["accounts"]:
             lines.append("(none)")
         return "\n".join(lines)
@@ -290,7 +291,7 @@ def _portfolio_terminal(summaries: list, settings: Any) -> None:
     out.print(grid)
     unscored = cells[pf.UNSCORED]["accounts"]
     if unscored:
-        names = ", ".join(f"{s.name} ({s.id})" for s in unscored)
+        names = ", ".join(f"{visible(s.name, False)} ({s.id})" for s in unscored)
         out.print(f"Unscored (score both axes to place them): {names}", markup=False)
     revenue = pf.has_revenue(summaries)
     rows = []
