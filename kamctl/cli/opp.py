@@ -374,7 +374,7 @@ def _table(data: dict) -> None:
 
 
 def _markdown(data: dict) -> str:
-    from kamctl.markdown import md_table
+    from kamctl.present import md_table
 
     lines = [f"# Pipeline as of {data['as_of']}", ""]
     for title, header, rows in _sections(data):

@@ -8,7 +8,7 @@ from typing import Any, List, Optional
 import typer
 
 from kamctl.cli.common import Output, TableOrJson, console, id_argument, invalid_note, load, print_csv, print_json
-from kamctl.markdown import score as one_decimal
+from kamctl.present import score as one_decimal
 
 AT_HELP = "the workspace as it was at a git revision or date"
 IDS_HELP = "Account ids (default: every account)."
@@ -214,7 +214,7 @@ def _score_csv(summaries: list, explain: bool) -> None:
 
 
 def _score_markdown(summaries: list, explain: bool) -> None:
-    from kamctl.markdown import md_table
+    from kamctl.present import md_table
 
     if explain:
         typer.echo(md_table(EXPLAIN_HEADERS, _explain_rows(summaries)), nl=False)

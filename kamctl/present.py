@@ -1,15 +1,22 @@
-"""Markdown and Mermaid text from user data: escaping and number formats, in one place.
+"""How kamctl presents values, in one place: money per currency, totals (per currency and in the
+company currency with kam.yaml's rates), percentages, scores, labels, and Markdown / Mermaid / CSV
+escaping.
 
-Every Markdown kamctl writes (rendered documents, `--format markdown` of any command) escapes user
-text here, so a `|`, a newline or a leading `#` in an account never breaks a table or a heading.
+Every output (rendered documents, tables, `--format markdown` or csv of any command) shows an amount
+as `400,000 EUR` and escapes user text here, so a `|`, a newline or a leading `#` in an account never
+breaks a table or a heading, and a `=` never starts a spreadsheet formula. Only the model is
+imported: this sits directly above kamctl.model.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
 from typing import Any
+
+from kamctl.model.vocabulary import label
 
 
 # --- escaping ------------------------------------------------------------------------------------
@@ -108,9 +115,18 @@ def percent(value: Any) -> str:
     return "" if value is None else f"{round(value * 100):d}%"
 
 
-def score(value: Any) -> str:
-    from kamctl.scoring import rounded
+def rounded(score: float | None, places: int = 1) -> float | None:
+    """Scores are shown to one decimal, rounded half up as by hand (0.15 -> 0.2, not binary 0.1).
 
+    Float noise is dropped first (6.000000000000001 and 5.999999999999999 are 6.0).
+    """
+    if score is None:
+        return None
+    exact = Decimal(repr(round(score, 9)))
+    return float(exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)) + 0.0
+
+
+def score(value: Any) -> str:
     shown = rounded(value)
     return "" if shown is None else f"{shown:.1f}"
 
@@ -122,8 +138,41 @@ def totals(by_currency: dict[str, float] | None) -> str:
     return ", ".join(money(v, c) for c, v in sorted(by_currency.items()))
 
 
+def missing_rates(by_currency: dict[str, Any], settings: Any) -> list[str]:
+    """The currencies of by_currency that are not the company's and have no kam.yaml rate (sorted)."""
+    company, rates = settings.company.currency, settings.pipeline.rates
+    return sorted(c for c in by_currency if c != company and c not in rates)
+
+
+def to_company(by_currency: dict[str, float], settings: Any) -> float | None:
+    """Per-currency totals added up in the company currency with kam.yaml's pipeline.rates; None
+    when a currency has no rate (then only the per-currency totals can be shown)."""
+    if missing_rates(by_currency, settings):
+        return None
+    company, rates = settings.company.currency, settings.pipeline.rates
+    return sum((amount if c == company else amount * rates[c] for c, amount in by_currency.items()), 0.0)
+
+
 def md_table(headers: list[str], body: list[list[Any]]) -> str:
     """A GFM table; every cell escaped with md_cell, so each row has as many cells as the header."""
     lines = ["| " + " | ".join(md_cell(h) for h in headers) + " |", "|" + "|".join(" --- " for _ in headers) + "|"]
     lines += ["| " + " | ".join(md_cell(v) for v in row) + " |" for row in body]
     return "\n".join(lines) + "\n"
+
+
+# --- CSV ------------------------------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula (`=HYPERLINK(...)`, `+1`, `@SUM(1)`) gets a
+    leading `'` (OWASP CSV injection); numbers stay numbers (a negative number is a value, not text).
+    """
+    if not isinstance(value, str):
+        return value
+    if value.startswith(_FORMULA_START):
+        value = "'" + value
+    # the writer quotes a cell holding LF (its line end) but not one holding a lone CR, which
+    # readers would take as the end of the row: line breaks inside a cell are written as LF
+    return value.replace("\r\n", "\n").replace("\r", "\n")
