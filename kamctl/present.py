@@ -111,6 +111,16 @@ def money(value: Any, currency: str | None = None) -> str:
     return f"{shown} {currency}" if currency else shown
 
 
+def compact_money(value: Any, currency: str) -> str:
+    """Money where columns are narrow (the terminal portfolio): 12,500,000 -> 12.5M EUR."""
+    if value is None:
+        return ""
+    for size, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if value >= size:
+            return f"{value / size:.3g}{unit} {currency}"
+    return f"{value:g} {currency}"
+
+
 def percent(value: Any) -> str:
     return "" if value is None else f"{round(value * 100):d}%"
 
