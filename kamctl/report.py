@@ -136,8 +136,9 @@ def portfolio(measures: Iterable[dict], settings: Any) -> dict:
     missing = missing_rates(sales, settings)
     company = None
     if not missing:
-        company = {k: to_company({c: t[k] for c, t in sales.items()}, settings) for k in ("target", "achieved", "forecast")}
-        company["currency"] = settings.company.currency
+        company = {"currency": settings.company.currency,
+                   **{k: to_company({c: t[k] for c, t in sales.items()}, settings)
+                      for k in ("target", "achieved", "forecast")}}
         company["attainment_percent"] = (round(company["achieved"] / company["target"] * 100, 1)
                                          if company["target"] else None)
     dms = sum(r["relationships"]["decision_makers"] for r in rows)
