@@ -12,33 +12,15 @@ from __future__ import annotations
 import dataclasses
 import json as _json
 import math
-import re
 from typing import Iterable
 
 from kamctl.findings import Finding, Severity
+from kamctl.present import visible
 
 FORMATS = ("text", "parsable", "json", "github", "junit")
 _COLOUR = {"error": "\x1b[1;31m", "warning": "\x1b[33m", "info": "\x1b[36m"}
 _DIM, _BOLD, _RESET = "\x1b[2m", "\x1b[1m", "\x1b[0m"
 GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
-
-
-# C0 controls but tab/LF/CR, DEL, C1, the Unicode line/paragraph separators, lone surrogates and the
-# non-characters XML 1.0 refuses: a terminal runs them, XML cannot hold them, splitlines() breaks on them.
-_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
-_BREAK = re.compile("[\r\n]")
-
-
-def _escape(match: re.Match) -> str:
-    code = ord(match.group())
-    return {10: "\\n", 13: "\\r"}.get(code) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-
-
-def visible(text: str, breaks: bool = True) -> str:
-    """text with unsafe characters shown as Python-style escapes (ESC -> `\\x1b`); breaks=False also
-    escapes LF and CR (a file name or id must stay on its line; a message's breaks are handled per format)."""
-    text = _UNSAFE.sub(_escape, text)
-    return text if breaks else _BREAK.sub(_escape, text)
 
 
 def shown(findings: Iterable[Finding]) -> list[Finding]:

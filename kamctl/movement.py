@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kamctl.model.vocabulary import Stage, label
+from kamctl.present import totals
 
 AXIS_WORDS = {"attractiveness": "attractiveness", "relative_strength": "relative strength"}
 
@@ -99,10 +100,6 @@ def state_dict(state: AccountState | None) -> dict[str, Any]:
 
 
 # --- words ------------------------------------------------------------------------------------------
-
-
-def money(values: dict[str, float]) -> str:
-    return ", ".join(f"{cur} {amount:,.0f}" for cur, amount in values.items()) if values else "none"
 
 
 def _num(x: float | None) -> str:
@@ -201,7 +198,7 @@ def account_changes(before: AccountState | None, after: AccountState | None, thr
                      f"{_or_none(after.level and label(after.level))}")
     words.extend(_move_words(m) for m in opportunity_moves(before, after))
     if before.open_value != after.open_value:
-        words.append(f"open pipeline {money(before.open_value)} -> {money(after.open_value)}")
+        words.append(f"open pipeline {totals(before.open_value) or 'none'} -> {totals(after.open_value) or 'none'}")
     if before.satisfaction != after.satisfaction:
         words.append(f"satisfaction {_num(before.satisfaction)} -> {_num(after.satisfaction)}")
     words.extend(f"new alert: {a['message']}" for a in new_alerts(before, after))

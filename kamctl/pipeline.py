@@ -13,6 +13,7 @@ from typing import Any
 from kamctl.ids import slugify
 from kamctl.model.account import (CHAIN, DECISIONS, FINAL_STAGES, GATE, OUTCOMES, PAST_GATE, WON_STAGES, Account,
                                   Opportunity, Stage)
+from kamctl.present import to_company
 
 
 def days_in_stage(opp: Opportunity, as_of: dt.date) -> int | None:
@@ -205,21 +206,6 @@ def new_id(title: str) -> str:
 
 
 # --- the portfolio view -----------------------------------------------------------------------------
-
-
-def to_company(totals: dict[str, float], settings: Any) -> float | None:
-    """Sum of per-currency totals in the company currency; None when a currency has no rate."""
-    company = settings.company.currency
-    rates = settings.pipeline.rates
-    total = 0.0
-    for currency, amount in totals.items():
-        if currency == company:
-            total += amount
-        elif currency in rates:
-            total += amount * rates[currency]
-        else:
-            return None
-    return total
 
 
 def quarter(date: dt.date) -> str:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from kamctl.markdown import md_table, mermaid_label, money
-from kamctl.markdown import score as one_decimal
+from kamctl.present import md_table, mermaid_label, money
+from kamctl.present import score as one_decimal
 from kamctl.model.account import UNSCORED, Quadrant
 from kamctl.scoring import QUADRANTS, Summary, rounded
 

@@ -22,12 +22,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from kamctl import fsafe
+from kamctl import fsafe, portfolio
+from kamctl.assessment import Assessments
 from kamctl.ids import did_you_mean
-from kamctl.markdown import (_plain, md_cell, md_inline, md_text, mermaid_label, money, number, percent, score,
-                             totals, words)
+from kamctl.present import (_plain, label, md_cell, md_inline, md_text, mermaid_label, money, number, percent, score,
+                            totals, words)
 from kamctl.sandbox import TemplateLimit, generate, guarded, sandbox
-from kamctl.model.vocabulary import label
 
 ACCOUNT_DOCUMENTS = ("plan", "questionnaire", "survey")
 DOCUMENTS = (*ACCOUNT_DOCUMENTS, "portfolio")
@@ -240,16 +240,6 @@ def tidy(text: str) -> str:
 # --- context: the models plus what other modules computed ------------------------------------------
 
 
-def _optional(module: str, name: str) -> Any:
-    """A computed result from a sibling module, or None when that module is not there yet."""
-    import importlib
-
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
-
-
 def model_lists() -> dict[str, Any]:
     """Titles and descriptions from the models, so templates never keep a second copy."""
     from kamctl.model.account import (AGENDA, AXES, CHARTER, FIVE_QUESTIONS, DecisionMaker, FiveForces, Quarter,
@@ -276,38 +266,40 @@ def model_lists() -> dict[str, Any]:
     }
 
 
-def account_context(account_id: str, loaded: Any, settings: Any, as_of: dt.date | None) -> dict[str, Any]:
-    """Everything an account template may show, as plain data. as_of None: dates computed at today, never shown."""
-    from kamctl.scoring import summarise
+def account_context(account_id: str, loaded: Any, settings: Any, as_of: dt.date | None,
+                    assessments: Assessments | None = None) -> dict[str, Any]:
+    """Everything an account template may show, as plain data. as_of None: dates computed at today, never shown.
 
+    The computed parts (summary, pipeline, performance, alerts) are the account's Assessment, from
+    assessments when the caller shares one run's memo."""
     account = loaded.account
     when = as_of or dt.date.today()
+    assessed = (assessments or Assessments(settings, when)).of(loaded)
     context: dict[str, Any] = {
         "id": account_id,
         "settings": settings,
         "company": settings.company,
         "as_of": as_of,
         **model_lists(),
+        "pipeline": assessed.pipeline,
+        "performance": assessed.performance,
+        "alerts": assessed.alerts,
     }
-    pipeline = _optional("kamctl.pipeline", "account_pipeline")
-    context["pipeline"] = pipeline(account, settings, when) if pipeline else None
-    performance = _optional("kamctl.report", "performance")
-    context["performance"] = performance(account, settings, when) if performance else None
-    alerts = _optional("kamctl.checks", "alerts")
-    context["alerts"] = list(alerts(loaded, settings, when)) if alerts else None
     moments: dict[str, None] = {}  # every moment of truth on file, latest survey first, once each
     for survey in sorted(account.performance.surveys, key=lambda s: s.date, reverse=True):
         moments.update((m.strip(), None) for m in survey.moments_of_truth if m.strip() and m.strip() not in moments)
     context["moments_of_truth"] = list(moments)
-    return {**plain(context), "account": account_data(account),
-            "summary": summary_data(summarise(account_id, account, settings))}
+    return {**plain(context), "account": account_data(account, settings), "summary": summary_data(assessed.summary)}
 
 
-def account_data(account: Any) -> dict[str, Any]:
-    """The account as plain data; each opportunity also says when it entered its stage."""
+def account_data(account: Any, settings: Any) -> dict[str, Any]:
+    """The account as plain data; each opportunity also says when it entered its stage, and each
+    sales period states its currency (Account.sales_currency, as the performance measures do)."""
     data = plain(account)
     for row, opp in zip(data["opportunities"], account.opportunities):
         row["entered_stage"] = opp.entered_stage()
+    for row, period in zip(data["performance"]["sales"], account.performance.sales):
+        row["currency"] = account.sales_currency(period, settings.company.currency)
     return data
 
 
@@ -321,17 +313,13 @@ def summary_data(summary: Any) -> dict[str, Any]:
     return data
 
 
-def portfolio_context(accounts: list[tuple[str, Any]], settings: Any, as_of: dt.date | None) -> dict[str, Any]:
+def portfolio_context(accounts: list[tuple[str, Any]], settings: Any, as_of: dt.date | None,
+                      assessments: Assessments | None = None) -> dict[str, Any]:
     """The portfolio template's plain data; accounts: (id, Account) of the valid ones, in kamctl.portfolio's order."""
-    from kamctl.scoring import summarise
-
-    summaries = [summarise(account_id, account, settings) for account_id, account in accounts]
+    memo = assessments or Assessments(settings, as_of or dt.date.today())
+    summaries = [memo.summary(account_id, account) for account_id, account in accounts]
     by_id = dict(accounts)
-    chart = _optional("kamctl.portfolio", "quadrant_chart")
-    order = _optional("kamctl.portfolio", "sort_key")
-    grid = _optional("kamctl.portfolio", "grid")
-    if order:
-        summaries.sort(key=order)
+    summaries.sort(key=portfolio.sort_key)
     lists = model_lists()
     worksheets = {}
     for axis, factors in lists["axes"].items():
@@ -346,20 +334,20 @@ def portfolio_context(accounts: list[tuple[str, Any]], settings: Any, as_of: dt.
         worksheets[axis] = {"rows": rows, "totals": [getattr(s.score, axis) for s in summaries],
                             "cut_point": getattr(settings.scoring.cut_points, axis)}
     shown = {s.id: summary_data(s) for s in summaries}
-    quadrants = grid(summaries, settings) if grid else None
+    quadrants = portfolio.grid(summaries, settings)
     context = plain({
         "settings": settings,
         "company": settings.company,
         "as_of": as_of,
-        "quadrant_chart": chart(summaries, settings).strip() if chart else None,
+        "quadrant_chart": portfolio.quadrant_chart(summaries, settings).strip(),
         "worksheets": worksheets,
         **lists,
     })
     return {
         **context,
         "summaries": [shown[s.id] for s in summaries],
-        "accounts": {s.id: account_data(by_id[s.id]) for s in summaries},
-        "grid": None if quadrants is None else {
+        "accounts": {s.id: account_data(by_id[s.id], settings) for s in summaries},
+        "grid": {
             key: {**plain({k: v for k, v in q.items() if k != "accounts"}),
                   "accounts": [shown[s.id] for s in q["accounts"]]} for key, q in quadrants.items()},
     }
@@ -382,11 +370,11 @@ def select_contact(account: Any, contact: str | None) -> list[Any]:
 
 def render_account(kind: str, account_id: str, loaded: Any, settings: Any, root: Path | None, *,
                    as_of: dt.date | None = None, contact: str | None = None, blank: bool = False,
-                   env: Any = None) -> str:
+                   env: Any = None, assessments: Assessments | None = None) -> str:
     """plan, questionnaire or survey for one valid account."""
     if kind not in ACCOUNT_DOCUMENTS:
         raise ValueError(f"unknown account document {kind!r}")
-    context = account_context(account_id, loaded, settings, as_of)
+    context = account_context(account_id, loaded, settings, as_of, assessments)
     context["contacts"] = plain(select_contact(loaded.account, contact) if kind == "questionnaire" else [])
     context["blank"] = blank
     context["relationship_map"] = relationship_map(loaded.account, settings)
@@ -394,8 +382,9 @@ def render_account(kind: str, account_id: str, loaded: Any, settings: Any, root:
 
 
 def render_portfolio(accounts: list[tuple[str, Any]], settings: Any, root: Path | None, *,
-                     as_of: dt.date | None = None, env: Any = None) -> str:
-    return _render(env or environment(root), TEMPLATES["portfolio"], portfolio_context(accounts, settings, as_of))
+                     as_of: dt.date | None = None, env: Any = None, assessments: Assessments | None = None) -> str:
+    return _render(env or environment(root), TEMPLATES["portfolio"],
+                   portfolio_context(accounts, settings, as_of, assessments))
 
 
 def relationship_map(account: Any, settings: Any) -> str | None:

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from kamctl.model.account import Account, Stage, filled
+from kamctl.present import missing_rates, to_company
 
 _PERIOD = re.compile(r"^(\d{4})(?:-Q([1-4]))?$")
 
@@ -49,8 +50,8 @@ def _sales(account: Account, settings: Any, as_of: dt.date) -> dict:
         values = [getattr(p, attr) for p in periods if getattr(p, attr) is not None]
         return sum(values) if values else None
     target, achieved, forecast = total("target"), total("achieved"), total("forecast")
-    currency = next((p.currency for p in periods if p.currency), None) or (
-        account.revenue.currency if account.revenue and account.revenue.currency else settings.company.currency)
+    company = settings.company.currency
+    currency = next((p.currency for p in periods if p.currency), None) or account.currency(company)
     return {
         "period": year if periods else None,
         "currency": currency,
@@ -91,12 +92,11 @@ def _relationships(account: Account) -> dict:
     }
 
 
-def performance(account: Account, settings: Any, as_of: dt.date, account_id: str | None = None) -> dict:
-    """The KAM performance measures of one account at as_of."""
-    from kamctl.checks import alerts as account_alerts
-
+def performance(account: Account, settings: Any, as_of: dt.date, account_id: str | None = None,
+                alerts: Sequence[Any] = ()) -> dict:
+    """The KAM performance measures of one account at as_of; alerts: its early-warning findings
+    (kamctl.assessment runs the alert rules once and passes them here)."""
     opps = account.opportunities
-    alerts = account_alerts(account, settings, as_of)
     return {
         "account": account_id,
         "name": account.name,
@@ -117,8 +117,10 @@ def performance(account: Account, settings: Any, as_of: dt.date, account_id: str
     }
 
 
-def portfolio(measures: Iterable[dict]) -> dict:
-    """Roll-up of per-account measures: counts added, sales added per currency, averages of averages."""
+def portfolio(measures: Iterable[dict], settings: Any) -> dict:
+    """Roll-up of per-account measures: counts added, averages of averages, sales added per currency
+    and, when kam.yaml's pipeline.rates cover every currency (as `pipeline` converts), in the
+    company currency (sales_company; else None and rates_missing names the currencies)."""
     rows = list(measures)
     opp_keys = ("identified", "qualified", "pursued", "won", "open")
     sales: dict[str, dict] = {}
@@ -131,6 +133,14 @@ def portfolio(measures: Iterable[dict]) -> dict:
             t[k] += s[k] or 0.0
     for t in sales.values():
         t["attainment_percent"] = round(t["achieved"] / t["target"] * 100, 1) if t["target"] else None
+    missing = missing_rates(sales, settings)
+    company = None
+    if not missing:
+        company = {"currency": settings.company.currency,
+                   **{k: to_company({c: t[k] for c, t in sales.items()}, settings)
+                      for k in ("target", "achieved", "forecast")}}
+        company["attainment_percent"] = (round(company["achieved"] / company["target"] * 100, 1)
+                                         if company["target"] else None)
     dms = sum(r["relationships"]["decision_makers"] for r in rows)
     covered = sum(r["relationships"]["covered"] for r in rows)
     strengths = [r["relationships"]["average_strength"] for r in rows if r["relationships"]["average_strength"] is not None]
@@ -140,6 +150,8 @@ def portfolio(measures: Iterable[dict]) -> dict:
         "accounts": len(rows),
         "opportunities": {k: sum(r["opportunities"][k] for r in rows) for k in opp_keys},
         "sales": sales,
+        "sales_company": company,
+        "rates_missing": missing,
         "relationships": {
             "decision_makers": dms,
             "covered": covered,
@@ -156,7 +168,7 @@ def portfolio(measures: Iterable[dict]) -> dict:
     }
 
 
-def report(workspace: Any, as_of: dt.date) -> dict:
-    """Measures for every valid account of a loaded workspace, and the portfolio roll-up."""
-    rows = [performance(a.account, workspace.settings, as_of, a.id) for a in workspace.valid_accounts()]
-    return {"as_of": as_of.isoformat(), "accounts": rows, "portfolio": portfolio(rows)}
+def report(measures: Iterable[dict], settings: Any, as_of: dt.date) -> dict:
+    """The accounts' measures (their assessments' performance) and the portfolio roll-up."""
+    rows = list(measures)
+    return {"as_of": as_of.isoformat(), "accounts": rows, "portfolio": portfolio(rows, settings)}

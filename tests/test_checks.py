@@ -319,7 +319,8 @@ def test_quarter_behind_is_found(tmp_path):
 
 
 def test_performance_measures(tmp_path):
-    from kamctl.report import performance, portfolio
+    from kamctl.assessment import assess
+    from kamctl.report import portfolio
     from kamctl.workspace import load_workspace
 
     body = (dms(("A", "X"), ("B", "")).replace("last_contact: 2026-06-01", "strength: 4")
@@ -334,7 +335,7 @@ def test_performance_measures(tmp_path):
             "  alerts: [{date: 2026-06-01, message: m}]\n")
     root = make_workspace(tmp_path / "ws", {"acc": _account(body)})
     ws = load_workspace(root)
-    m = performance(ws.get("acc").account, ws.settings, AS_OF)
+    m = assess(ws.get("acc"), ws.settings, AS_OF).performance
     assert m["opportunities"]["identified"] == 4
     assert m["opportunities"]["qualified"] == 3  # b, c, and d through its history
     assert m["opportunities"]["pursued"] == 2
@@ -343,7 +344,7 @@ def test_performance_measures(tmp_path):
     assert m["relationships"] == {"decision_makers": 2, "covered": 1, "coverage_percent": 50.0, "average_strength": 4.0}
     assert (m["satisfaction"]["latest"], m["satisfaction"]["trend"]) == (3.0, "down")
     assert m["alerts"]["count"] >= 3 and m["alerts"]["by_rule"]["KAM702"] == 1
-    total = portfolio([m, m])
+    total = portfolio([m, m], ws.settings)
     assert total["opportunities"]["identified"] == 8
     assert total["sales"]["EUR"]["target"] == 2000 and total["sales"]["EUR"]["attainment_percent"] == 25.0
     assert total["alerts"]["count"] == 2 * m["alerts"]["count"]

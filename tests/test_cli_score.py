@@ -12,7 +12,7 @@ import pytest
 
 from conftest import EXAMPLES, FIXTURES
 
-from kamctl.markdown import mermaid_label
+from kamctl.present import mermaid_label
 
 POINT = re.compile(r'^    "([^"]*)": \[(1|0(?:\.\d+)?), (1|0(?:\.\d+)?)\]$', re.M)
 

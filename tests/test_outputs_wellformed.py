@@ -168,7 +168,7 @@ def test_mermaid_blocks_hold_no_directive_or_comment(kamctl, ws, name, tmp_path)
 
 def test_one_mermaid_escaper():
     from kamctl import portfolio
-    from kamctl.markdown import mermaid_label
+    from kamctl.present import mermaid_label
 
     assert not hasattr(portfolio, "mermaid_text")
     assert mermaid_label('%%{init: {"theme":"dark"}}%%') == "#37;#37;{init: {#quot;theme#quot;:#quot;dark#quot;}}#37;#37;"
@@ -215,7 +215,7 @@ def test_opp_list_csv_neutralises_formulas_and_keeps_numbers(kamctl, csv_ws):
 
 
 def test_csv_cell_prefixes_text_only():
-    from kamctl.cli.common import csv_cell
+    from kamctl.present import csv_cell
 
     assert csv_cell("-cmd") == "'-cmd" and csv_cell("a=b") == "a=b" and csv_cell("") == ""
     assert csv_cell("a\rb\r\nc") == "a\nb\nc"

@@ -21,7 +21,7 @@ from kamctl.checks import level, opportunities, performance, plan, relationships
 from kamctl.checks.registry import CheckFn, Context, checks_in
 from kamctl.findings import Finding, Severity, sort_key
 from kamctl.rules import LOADING_RULES, Rule
-from kamctl.scoring import summarise
+from kamctl.scoring import Summary, summarise
 
 RULE_MODULES = (strategy, plan, relationships, opportunities, performance, level, staleness)
 
@@ -142,11 +142,13 @@ def _active(quadrant: str, settings: Any, select: list[str], ignore: list[str],
 
 def check_account(loaded: Any, settings: Any, as_of: dt.date, root: Path | None = None,
                   select: Iterable[str] | None = None, ignore: Iterable[str] | None = None,
-                  codes: Iterable[str] | None = None, cache: dict | None = None) -> list[Finding]:
-    """Every enabled check rule on one valid loaded account (codes: only these rules)."""
+                  codes: Iterable[str] | None = None, cache: dict | None = None,
+                  summary: Summary | None = None) -> list[Finding]:
+    """Every enabled check rule on one valid loaded account (codes: only these rules; summary: its
+    scores when the caller has them already)."""
     select, ignore = split_codes(select), split_codes(ignore)
     cache = cache if cache is not None else {}
-    summary = summarise(loaded.id, loaded.account, settings)
+    summary = summary or summarise(loaded.id, loaded.account, settings)
     ctx = Context(settings, as_of, Path(root) if root else Path("."), summary, cache)
     quadrant = summary.score.quadrant_key
     wanted = set(codes) if codes is not None else None
@@ -223,16 +225,16 @@ def run(workspace: Any, as_of: dt.date, select: Iterable[str] | None = None,
     return CheckResult(findings, completeness)
 
 
-def alerts(loaded_account: Any, settings: Any, as_of: dt.date) -> list[Finding]:
+def alerts(loaded_account: Any, settings: Any, as_of: dt.date, summary: Summary | None = None) -> list[Finding]:
     """The early-warning alerts of one account: computed ones plus unresolved manual alerts.
 
     Takes a LoadedAccount (findings point at lines) or a bare Account model. kam.yaml's policy
-    applies (a rule set off gives no alert).
+    applies (a rule set off gives no alert). kamctl.assessment calls this once per account and run.
     """
     loaded = loaded_account if hasattr(loaded_account, "positions") else _Bare(loaded_account)
     if loaded.account is None:
         return []
-    found = check_account(loaded, settings, as_of, codes=ALERTS)
+    found = check_account(loaded, settings, as_of, codes=ALERTS, summary=summary)
     return sorted(found, key=sort_key)
 
 

@@ -9,7 +9,10 @@ from typing import List, Optional
 
 import typer
 
+from kamctl.assessment import assess_all
 from kamctl.cli.common import DATA_PROBLEM, Output, cell, fail, id_argument, load, parse_date, print_findings, print_json, state, workspace_root
+from kamctl.present import md_table, money
+from kamctl.report import report as build
 
 
 class CheckFormat(str, Enum):
@@ -113,11 +116,9 @@ def report(
 
     Example: kamctl -w examples report --as-of 2026-12-31 --format markdown
     """
-    from kamctl.report import report as build
-
     day = parse_date(as_of)
     ws = load(ctx, ids or None)
-    data = build(ws, day)
+    data = build([a.performance for a in assess_all(ws.valid_accounts(), ws.settings, day)], ws.settings, day)
     if fmt is Output.json:
         print_json(data)
         return
@@ -125,11 +126,13 @@ def report(
     rows.append(_row("portfolio", data["portfolio"], portfolio=True))
     headers = ["account", "identified", "qualified", "pursued", "target", "achieved", "forecast",
                "attain %", "covered", "strength", "satisfaction", "trend", "alerts"]
+    missing = data["portfolio"]["rates_missing"]
+    note = f"totals per currency: rates missing for {', '.join(missing)}" if missing else None
     if fmt is Output.markdown:
         typer.echo(f"## KAM performance measures ({data['as_of']})\n")
-        from kamctl.markdown import md_table
-
         typer.echo(md_table(headers, rows), nl=False)
+        if note:
+            typer.echo(f"\n{note}")
         return
     from rich.table import Table
 
@@ -144,6 +147,8 @@ def report(
     if not out.is_terminal:  # piped or captured: wide enough that no column is cut
         out = console(width=180)
     out.print(table)
+    if note:
+        typer.echo(note)
 
 
 def _num(value: float | None, digits: int = 0) -> str:
@@ -154,19 +159,24 @@ def _num(value: float | None, digits: int = 0) -> str:
 
 def _row(name: str, r: dict, portfolio: bool = False) -> list[str]:
     o, rel, sat = r["opportunities"], r["relationships"], r["satisfaction"]
-    if portfolio:
+    if portfolio and r["sales_company"] is not None:  # the rates cover every currency: one total
+        s = r["sales_company"]
+        amounts = [money(s[k], s["currency"]) or "-" for k in ("target", "achieved", "forecast")]
+        attain = _num(s["attainment_percent"], 1)
+    elif portfolio:
         sales = r["sales"]
-        money = [" / ".join(f"{_num(v[k])} {c}" for c, v in sales.items()) or "-" for k in ("target", "achieved", "forecast")]
+        amounts = [" / ".join(money(v[k], c) for c, v in sales.items()) or "-" for k in ("target", "achieved", "forecast")]
         attain = " / ".join(_num(v["attainment_percent"], 1) for v in sales.values()) or "-"
-        satisfaction, trend = _num(sat["average_latest"], 2), ", ".join(f"{k} {v}" for k, v in sat["trend"].items() if v) or "-"
     else:
         s = r["sales"]
-        cur = f" {s['currency']}" if s["target"] is not None or s["achieved"] is not None else ""
-        money = [_num(s[k]) + (cur if s[k] is not None else "") for k in ("target", "achieved", "forecast")]
+        amounts = [money(s[k], s["currency"]) or "-" for k in ("target", "achieved", "forecast")]
         attain = _num(s["attainment_percent"], 1)
+    if portfolio:
+        satisfaction, trend = _num(sat["average_latest"], 2), ", ".join(f"{k} {v}" for k, v in sat["trend"].items() if v) or "-"
+    else:
         satisfaction, trend = _num(sat["latest"], 1), sat["trend"] or "-"
     covered = f"{rel['covered']}/{rel['decision_makers']}"
-    return [name, str(o["identified"]), str(o["qualified"]), str(o["pursued"]), *money, attain, covered,
+    return [name, str(o["identified"]), str(o["qualified"]), str(o["pursued"]), *amounts, attain, covered,
             _num(rel["average_strength"], 1), satisfaction, trend, str(r["alerts"]["count"])]
 
 

@@ -13,8 +13,10 @@ from typing import Any, NoReturn
 import typer
 
 from kamctl import fsafe, ids
-from kamctl.formats import finite, one_line, shown, visible
+from kamctl.formats import finite, one_line, shown
+from kamctl.present import visible
 from kamctl.ids import id_problem
+from kamctl.present import csv_cell
 
 OK, DATA_PROBLEM, USAGE = 0, 1, 2
 
@@ -134,22 +136,6 @@ def print_findings(findings: list[Any], stream: Any = None) -> None:
 def print_json(data: Any) -> None:
     """Strict JSON (RFC 8259): a number that is not finite (a sum that overflowed) is null."""
     typer.echo(json.dumps(finite(data), indent=2, ensure_ascii=False, allow_nan=False, default=_json_default))
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: Any) -> Any:
-    """A text cell a spreadsheet would run as a formula (`=HYPERLINK(...)`, `+1`, `@SUM(1)`) gets a
-    leading `'` (OWASP CSV injection); numbers stay numbers (a negative number is a value, not text).
-    """
-    if not isinstance(value, str):
-        return value
-    if value.startswith(_FORMULA_START):
-        value = "'" + value
-    # the writer quotes a cell holding LF (its line end) but not one holding a lone CR, which
-    # readers would take as the end of the row: line breaks inside a cell are written as LF
-    return value.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def print_csv(header: list[str], rows: Any) -> None:

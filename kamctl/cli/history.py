@@ -9,14 +9,11 @@ import typer
 from kamctl.cli.common import Output, cell, console, fail, id_argument, print_json, state, workspace_root
 from kamctl.ids import did_you_mean
 from kamctl.model.vocabulary import label
+from kamctl.present import totals
 
 
 def _num(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
-
-
-def _money(values: dict[str, float]) -> str:
-    return ", ".join(f"{cur} {amount:,.0f}" for cur, amount in sorted(values.items())) or "-"
 
 
 def _table(*headers: str) -> Any:
@@ -96,7 +93,7 @@ def history(
     table = _table("Date", "Commit", "Attr", "Rel", "Quadrant", "Level", "Open pipeline", "Sat")
     for r in rows:
         _row(table, r["date"], r["short"], _num(r["attractiveness"]), _num(r["relative_strength"]),
-             r["quadrant"], label(r["level"]) if r["level"] else None, _money(r["open_value"]), _num(r["satisfaction"]))
+             r["quadrant"], label(r["level"]) if r["level"] else None, totals(r["open_value"]) or "-", _num(r["satisfaction"]))
     title = f"{result['name'] or account_id} ({account_id})"
     typer.echo(f"History of {title}" + (f" since {result['since']}" if result["since"] else ""))
     console().print(table)

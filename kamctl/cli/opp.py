@@ -10,6 +10,7 @@ from kamctl.cli.common import (DATA_PROBLEM, Output, cell, fail, id_argument, id
                                print_csv, print_findings, print_json, workspace_root)
 from kamctl.ids import did_you_mean
 from kamctl.model.vocabulary import label
+from kamctl.present import money, totals
 from kamctl.yamlio.write import BusyError, locked
 
 opp_app = typer.Typer(
@@ -226,12 +227,8 @@ def close(
 # --- reading ----------------------------------------------------------------------------------------
 
 
-def _money(amount: float | None) -> str:
-    return "" if amount is None else f"{amount:,.0f}"
-
-
-def _per_currency(totals: dict[str, float]) -> str:
-    return ", ".join(f"{_money(v)} {c}" for c, v in sorted(totals.items())) or "-"
+def _per_currency(by_currency: dict[str, float]) -> str:
+    return totals(by_currency) or "-"
 
 
 def _valid(ws: Any, ids: Optional[list[str]] = None) -> list[tuple[str, Any]]:
@@ -282,9 +279,8 @@ def list_(
                              ("Stale by", "right")):
             table.add_column(col, justify=justify)  # type: ignore[arg-type]
         for r in rows:
-            table.add_row(*map(cell, (r["account"], r["id"], label(r["stage"]),
-                                      f"{_money(r['value'])} {r['currency']}".strip(), f"{r['probability']:.0%}",
-                                      _money(r["weighted"]), r["close"] or "",
+            table.add_row(*map(cell, (r["account"], r["id"], label(r["stage"]), money(r["value"], r["currency"]),
+                                      f"{r['probability']:.0%}", money(r["weighted"]), r["close"] or "",
                                       "" if r["days_in_stage"] is None else str(r["days_in_stage"]),
                                       "" if r["stale_by"] is None else str(r["stale_by"]))))
         from kamctl.cli.common import console
@@ -324,7 +320,7 @@ def pipeline_command(
 
 
 def _company(amount: float | None, currency: str) -> str:
-    return "n/a (no rate)" if amount is None else f"{_money(amount)} {currency}"
+    return "n/a (no rate)" if amount is None else money(amount, currency)
 
 
 def _sections(data: dict) -> list[tuple[str, list[str], list[list[str]]]]:
@@ -375,7 +371,7 @@ def _table(data: dict) -> None:
 
 
 def _markdown(data: dict) -> str:
-    from kamctl.markdown import md_table
+    from kamctl.present import md_table
 
     lines = [f"# Pipeline as of {data['as_of']}", ""]
     for title, header, rows in _sections(data):

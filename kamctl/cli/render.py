@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any, Optional
 
@@ -9,6 +10,7 @@ import typer
 
 from kamctl.cli.common import (DATA_PROBLEM, USAGE, fail, id_argument, id_option, load, parse_date, print_findings,
                                write_output)
+from kamctl.assessment import Assessments
 
 render_app = typer.Typer(
     name="render",
@@ -85,15 +87,16 @@ def render_all(ctx: typer.Context,
     _report_invalid(ws)
     when = _date(as_of)
     env = render.environment(ws.root)
+    assessed = Assessments(ws.settings, when or dt.date.today())  # each account assessed once for all its documents
     documents: list[tuple[str, Any]] = []
     for loaded in ws.accounts:
         if not loaded.ok:
             continue
         for kind in render.ACCOUNT_DOCUMENTS:
             documents.append((f"{loaded.id}-{kind}.md", lambda kind=kind, loaded=loaded: render.render_account(
-                kind, loaded.id, loaded, ws.settings, ws.root, as_of=when, env=env)))
+                kind, loaded.id, loaded, ws.settings, ws.root, as_of=when, env=env, assessments=assessed)))
     documents.append(("portfolio.md", lambda: render.render_portfolio(_valid(ws), ws.settings, ws.root,
-                                                                      as_of=when, env=env)))
+                                                                      as_of=when, env=env, assessments=assessed)))
     texts = [(name, _run(make)) for name, make in documents]  # render everything before writing anything
     written = sum(_write(out / name, text) for name, text in texts)
     typer.echo(f"{len(texts)} documents in {out}: {written} written, {len(texts) - written} unchanged", err=True)

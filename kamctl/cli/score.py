@@ -8,8 +8,8 @@ from typing import Any, List, Optional
 import typer
 
 from kamctl.cli.common import Output, TableOrJson, cell, console, id_argument, invalid_note, load, print_csv, print_json
-from kamctl.formats import visible
-from kamctl.markdown import score as one_decimal
+from kamctl.present import compact_money, visible
+from kamctl.present import score as one_decimal
 
 AT_HELP = "the workspace as it was at a git revision or date"
 IDS_HELP = "Account ids (default: every account)."
@@ -215,7 +215,7 @@ def _score_csv(summaries: list, explain: bool) -> None:
 
 
 def _score_markdown(summaries: list, explain: bool) -> None:
-    from kamctl.markdown import md_table
+    from kamctl.present import md_table
 
     if explain:
         typer.echo(md_table(EXPLAIN_HEADERS, _explain_rows(summaries)), nl=False)
@@ -299,20 +299,12 @@ def _portfolio_terminal(summaries: list, settings: Any) -> None:
         row = [r["quadrant_name"] or "Unscored", r["name"] + (" (partial)" if r["partial"] else ""),
                _num(r["attractiveness"]), _num(r["relative_strength"])]
         if revenue:
-            row += [_money(r["revenue_current"], r["currency"]), _money(r["revenue_potential"], r["currency"])]
+            row += [compact_money(r["revenue_current"], r["currency"]), compact_money(r["revenue_potential"], r["currency"])]
         rows.append(row)
     headers = ["Quadrant", "Account*", "Attract.", "Strength"] + (["Current", "Potential"] if revenue else [])
     _print_table(out, headers, rows)
 
 
-def _money(value: float | None, currency: str) -> str:
-    """Compact sales for the terminal: 12,500,000 -> 12.5M EUR."""
-    if value is None:
-        return ""
-    for size, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if value >= size:
-            return f"{value / size:.3g}{unit} {currency}"
-    return f"{value:g} {currency}"
 
 
 # --- level -------------------------------------------------------------------------------------------

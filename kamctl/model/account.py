@@ -438,5 +438,13 @@ class Account(Model):
     five_forces: FiveForces = Field(default_factory=FiveForces)
     notes: Text | None = None
 
+    def currency(self, company: str) -> str:
+        """The account's currency: revenue.currency, else company (kam.yaml company.currency)."""
+        return self.revenue.currency if self.revenue and self.revenue.currency else company
+
+    def sales_currency(self, period: SalesPeriod, company: str) -> str:
+        """The currency of a sales period's figures: its own, else the account's (one rule for every output)."""
+        return period.currency or self.currency(company)
+
     def opportunity(self, opp_id: str) -> Opportunity | None:
         return next((o for o in self.opportunities if o.id == opp_id), None)

@@ -1,17 +1,43 @@
-"""Markdown and Mermaid text from user data: escaping and number formats, in one place.
+"""How kamctl presents values, in one place: money per currency, totals (per currency and in the
+company currency with kam.yaml's rates), percentages, scores, labels, and Markdown / Mermaid / CSV
+escaping.
 
-Every Markdown kamctl writes (rendered documents, `--format markdown` of any command) escapes user
-text here, so a `|`, a newline or a leading `#` in an account never breaks a table or a heading.
+Every output (rendered documents, tables, `--format markdown` or csv of any command) shows an amount
+as `400,000 EUR` and escapes user text here, so a `|`, a newline or a leading `#` in an account never
+breaks a table or a heading, and a `=` never starts a spreadsheet formula. Only the model is
+imported: this sits directly above kamctl.model.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
 from typing import Any
 
-from kamctl.formats import visible
+from kamctl.model.vocabulary import label
+
+
+# --- control characters ----------------------------------------------------------------------
+
+# C0 controls but tab/LF/CR, DEL, C1, the Unicode line/paragraph separators, lone surrogates and the
+# non-characters XML 1.0 refuses: a terminal runs them, XML cannot hold them, splitlines() breaks on them.
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
+_BREAK = re.compile("[\r\n]")
+
+
+def _escape(match: re.Match) -> str:
+    code = ord(match.group())
+    return {10: "\\n", 13: "\\r"}.get(code) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def visible(text: str, breaks: bool = True) -> str:
+    """text with unsafe characters shown as Python-style escapes (ESC -> `\\x1b`); breaks=False also
+    escapes LF and CR (a file name or id must stay on its line; a message's breaks are handled per format)."""
+    text = _UNSAFE.sub(_escape, text)
+    return text if breaks else _BREAK.sub(_escape, text)
+
 
 
 # --- escaping ------------------------------------------------------------------------------------
@@ -106,13 +132,32 @@ def money(value: Any, currency: str | None = None) -> str:
     return f"{shown} {currency}" if currency else shown
 
 
+def compact_money(value: Any, currency: str) -> str:
+    """Money where columns are narrow (the terminal portfolio): 12,500,000 -> 12.5M EUR."""
+    if value is None:
+        return ""
+    for size, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if value >= size:
+            return f"{value / size:.3g}{unit} {currency}"
+    return f"{value:g} {currency}"
+
+
 def percent(value: Any) -> str:
     return "" if value is None else f"{round(value * 100):d}%"
 
 
-def score(value: Any) -> str:
-    from kamctl.scoring import rounded
+def rounded(score: float | None, places: int = 1) -> float | None:
+    """Scores are shown to one decimal, rounded half up as by hand (0.15 -> 0.2, not binary 0.1).
 
+    Float noise is dropped first (6.000000000000001 and 5.999999999999999 are 6.0).
+    """
+    if score is None:
+        return None
+    exact = Decimal(repr(round(score, 9)))
+    return float(exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)) + 0.0
+
+
+def score(value: Any) -> str:
     shown = rounded(value)
     return "" if shown is None else f"{shown:.1f}"
 
@@ -124,8 +169,41 @@ def totals(by_currency: dict[str, float] | None) -> str:
     return ", ".join(money(v, c) for c, v in sorted(by_currency.items()))
 
 
+def missing_rates(by_currency: dict[str, Any], settings: Any) -> list[str]:
+    """The currencies of by_currency that are not the company's and have no kam.yaml rate (sorted)."""
+    company, rates = settings.company.currency, settings.pipeline.rates
+    return sorted(c for c in by_currency if c != company and c not in rates)
+
+
+def to_company(by_currency: dict[str, float], settings: Any) -> float | None:
+    """Per-currency totals added up in the company currency with kam.yaml's pipeline.rates; None
+    when a currency has no rate (then only the per-currency totals can be shown)."""
+    if missing_rates(by_currency, settings):
+        return None
+    company, rates = settings.company.currency, settings.pipeline.rates
+    return sum((amount if c == company else amount * rates[c] for c, amount in by_currency.items()), 0.0)
+
+
 def md_table(headers: list[str], body: list[list[Any]]) -> str:
     """A GFM table; every cell escaped with md_cell, so each row has as many cells as the header."""
     lines = ["| " + " | ".join(md_cell(h) for h in headers) + " |", "|" + "|".join(" --- " for _ in headers) + "|"]
     lines += ["| " + " | ".join(md_cell(v) for v in row) + " |" for row in body]
     return "\n".join(lines) + "\n"
+
+
+# --- CSV ------------------------------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula (`=HYPERLINK(...)`, `+1`, `@SUM(1)`) gets a
+    leading `'` (OWASP CSV injection); numbers stay numbers (a negative number is a value, not text).
+    """
+    if not isinstance(value, str):
+        return value
+    if value.startswith(_FORMULA_START):
+        value = "'" + value
+    # the writer quotes a cell holding LF (its line end) but not one holding a lone CR, which
+    # readers would take as the end of the row: line breaks inside a cell are written as LF
+    return value.replace("\r\n", "\n").replace("\r", "\n")
