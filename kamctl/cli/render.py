@@ -29,7 +29,7 @@ def plan(ctx: typer.Context, account_id: str = ACCOUNT_ID, out: Optional[Path] =
     """The account plan: scores and quadrant, strategy charter, development plan, relationship map,
     pipeline, performance and five forces.
 
-    Example: kamctl -w examples render plan acme-corp --as-of 2026-11-30
+    Example: kamctl -w examples render plan alpenmilch-foods --as-of 2026-11-30
     """
     _account_document(ctx, "plan", account_id, out, as_of)
 
@@ -41,7 +41,7 @@ def questionnaire(ctx: typer.Context, account_id: str = ACCOUNT_ID, out: Optiona
                   as_of: Optional[str] = AS_OF) -> None:
     """The relationship-map questionnaire (the four agenda questions) for each key decision maker.
 
-    Example: kamctl -w examples render questionnaire acme-corp --contact mkovacs --blank
+    Example: kamctl -w examples render questionnaire alpenmilch-foods --contact kweber --blank
     """
     _account_document(ctx, "questionnaire", account_id, out, as_of, contact=contact, blank=blank)
 
@@ -50,7 +50,7 @@ def survey(ctx: typer.Context, account_id: str = ACCOUNT_ID, out: Optional[Path]
            as_of: Optional[str] = AS_OF) -> None:
     """The customer satisfaction survey for the account's annual review.
 
-    Example: kamctl -w examples render survey acme-corp --out review/
+    Example: kamctl -w examples render survey alpenmilch-foods --out review/
     """
     _account_document(ctx, "survey", account_id, out, as_of)
 
