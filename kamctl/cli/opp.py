@@ -184,7 +184,7 @@ def decide(
 ) -> None:
     """Record the go/no-go decision of an opportunity at the decision stage.
 
-    Example: kamctl opp decide st-brigid-hospitals pharmacy-logistics go --reason "Fits our film line" --by "Dana Reyes"
+    Example: kamctl opp decide st-brigid-hospitals pharmacy-logistics go --reason "Extends the hospital desk" --by "Dana Reyes"
     """
     from kamctl import pipeline
 
