@@ -28,6 +28,8 @@ from kamctl.ids import did_you_mean
 from kamctl.present import (_plain, label, md_cell, md_inline, md_text, mermaid_label, money, number, percent, score,
                             totals, words)
 from kamctl.sandbox import TemplateLimit, generate, guarded, sandbox
+from kamctl.model import audience
+from kamctl.model.account import Account, DecisionMaker
 
 ACCOUNT_DOCUMENTS = ("plan", "questionnaire", "survey")
 DOCUMENTS = (*ACCOUNT_DOCUMENTS, "portfolio")
@@ -370,15 +372,49 @@ def select_contact(account: Any, contact: str | None) -> list[Any]:
 
 def render_account(kind: str, account_id: str, loaded: Any, settings: Any, root: Path | None, *,
                    as_of: dt.date | None = None, contact: str | None = None, blank: bool = False,
-                   env: Any = None, assessments: Assessments | None = None) -> str:
-    """plan, questionnaire or survey for one valid account."""
+                   with_counterparts: bool = False, env: Any = None, assessments: Assessments | None = None) -> str:
+    """plan, questionnaire or survey for one valid account; the survey and a blank questionnaire
+    go to the customer and get customer_context() only."""
     if kind not in ACCOUNT_DOCUMENTS:
         raise ValueError(f"unknown account document {kind!r}")
-    context = account_context(account_id, loaded, settings, as_of, assessments)
-    context["contacts"] = plain(select_contact(loaded.account, contact) if kind == "questionnaire" else [])
+    contacts = select_contact(loaded.account, contact) if kind == "questionnaire" else []
+    if for_customer(kind, blank):
+        context = customer_context(account_id, loaded.account, settings, as_of, contacts, with_counterparts)
+    else:
+        context = account_context(account_id, loaded, settings, as_of, assessments)
+        context["contacts"] = plain(contacts)
+        context["relationship_map"] = relationship_map(loaded.account, settings)
     context["blank"] = blank
-    context["relationship_map"] = relationship_map(loaded.account, settings)
     return _render(env or environment(root), TEMPLATES[kind], context)
+
+
+def for_customer(kind: str, blank: bool) -> bool:
+    """Whether the document is handed to the customer: the survey, and a questionnaire to fill in."""
+    return kind == "survey" or (kind == "questionnaire" and blank)
+
+
+def customer_context(account_id: str, account: Any, settings: Any, as_of: dt.date | None, contacts: list[Any],
+                     with_counterparts: bool = False) -> dict[str, Any]:
+    """The plain data of a document for the customer: only the fields kamctl.model.audience lets the
+    customer see (our counterparts only when asked for), the company's name and the models' lists;
+    no scores, pipeline, performance, alerts or settings.
+
+    Moments of truth on file are internal (our words, notes among them), so the survey lists none:
+    the customer names and rates their own (`moments_of_truth` is what is left of them here).
+    """
+    readers = audience.CUSTOMER_DOCUMENT | ({audience.COUNTERPARTS} if with_counterparts else set())
+    shown = audience.visible(plain(account), Account, readers)
+    surveys = shown.get("performance", {}).get("surveys", [])
+    return {
+        "id": account_id,
+        "company": {"name": settings.company.name},
+        "as_of": as_of,
+        **plain(model_lists()),
+        "account": shown,
+        "contacts": audience.visible(plain(contacts), DecisionMaker, readers),
+        "moments_of_truth": list(dict.fromkeys(m.strip() for s in surveys for m in s.get("moments_of_truth", [])
+                                               if m.strip())),
+    }
 
 
 def render_portfolio(accounts: list[tuple[str, Any]], settings: Any, root: Path | None, *,

@@ -69,7 +69,7 @@ def history(
     open pipeline, satisfaction and the changes in words. Needs the workspace in git; reads git
     only, never touching the working tree, index or HEAD.
 
-    Example: kamctl history acme-corp --since 2026-01-01 --format markdown
+    Example: kamctl history alpenmilch-foods --since 2026-01-01 --format markdown
     """
     from kamctl.history import account_history
     from kamctl.workspace import WorkspaceError, account_files
@@ -121,7 +121,7 @@ def diff(
     """Show what changed in the portfolio between two revisions: accounts added and removed,
     quadrant moves, score and level changes, opportunities won, lost, no-go and advanced, new alerts.
 
-    Example: kamctl diff v2026.1 --format markdown > CHANGES.md
+    Example: kamctl diff HEAD --format markdown > CHANGES.md
     """
     from kamctl.history import diff as compute
     from kamctl.workspace import WorkspaceError

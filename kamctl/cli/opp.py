@@ -105,7 +105,7 @@ def add(
 ) -> None:
     """Add an opportunity at identification, after the account's last one.
 
-    Example: kamctl opp add acme-corp --title "Film for the ready-meal range" --value 1200000 --close 2026-09-30
+    Example: kamctl opp add alpenmilch-foods --title "Film for the ready-meal range" --value 1200000 --close 2026-09-30
     """
     import math
     import re
@@ -159,7 +159,7 @@ def advance(
     Decision is left only with `opp decide`, pursuit and closing end with `opp close`;
     engagement, no_go and lost are final. Stages never move backwards.
 
-    Example: kamctl opp advance acme-corp ready-meal-film --note "Budget confirmed"
+    Example: kamctl opp advance cloudberry-software installer-packaging --note "Budget confirmed"
     """
     from kamctl import pipeline
 
@@ -185,7 +185,7 @@ def decide(
 ) -> None:
     """Record the go/no-go decision of an opportunity at the decision stage.
 
-    Example: kamctl opp decide acme-corp ready-meal-film go --reason "Fits our film line" --by "Dana Reyes"
+    Example: kamctl opp decide st-brigid-hospitals pharmacy-logistics go --reason "Extends the hospital desk" --by "Dana Reyes"
     """
     from kamctl import pipeline
 
@@ -211,7 +211,7 @@ def close(
 ) -> None:
     """Close an opportunity in pursuit or closing: won -> contract, lost -> lost.
 
-    Example: kamctl opp close acme-corp ready-meal-film won --note "Signed for three years"
+    Example: kamctl opp close kingsbridge-university science-quarter-move won --note "Signed for three years"
     """
     from kamctl import pipeline
 

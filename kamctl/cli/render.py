@@ -30,7 +30,7 @@ def plan(ctx: typer.Context, account_id: str = ACCOUNT_ID, out: Optional[Path] =
     """The account plan: scores and quadrant, strategy charter, development plan, relationship map,
     pipeline, performance and five forces.
 
-    Example: kamctl -w examples render plan acme-corp --as-of 2026-11-30
+    Example: kamctl -w examples render plan alpenmilch-foods --as-of 2026-11-30
     """
     _account_document(ctx, "plan", account_id, out, as_of)
 
@@ -39,19 +39,29 @@ def questionnaire(ctx: typer.Context, account_id: str = ACCOUNT_ID, out: Optiona
                   contact: Optional[str] = id_option("--contact", kind="contact id", metavar="ID", show_default=False,
                                                      help="Only this decision maker (their id, or name as a slug)."),
                   blank: bool = typer.Option(False, "--blank", help="Ruled lines to fill in by hand instead of the answers on file."),
+                  with_counterparts: bool = typer.Option(False, "--with-counterparts",
+                                                         help="With --blank: name our counterpart of each decision maker."),
                   as_of: Optional[str] = AS_OF) -> None:
     """The relationship-map questionnaire (the four agenda questions) for each key decision maker.
 
-    Example: kamctl -w examples render questionnaire acme-corp --contact mkovacs --blank
+    With --blank it is a form for the customer: names and titles only, none of our notes, roles,
+    attitudes or strengths (and our counterparts only with --with-counterparts).
+
+    Example: kamctl -w examples render questionnaire alpenmilch-foods --contact kweber --blank
     """
-    _account_document(ctx, "questionnaire", account_id, out, as_of, contact=contact, blank=blank)
+    if with_counterparts and not blank:
+        fail("--with-counterparts needs --blank (the questionnaire with answers always names them)", USAGE)
+    _account_document(ctx, "questionnaire", account_id, out, as_of, contact=contact, blank=blank,
+                      with_counterparts=with_counterparts)
 
 
 def survey(ctx: typer.Context, account_id: str = ACCOUNT_ID, out: Optional[Path] = OUT,
            as_of: Optional[str] = AS_OF) -> None:
-    """The customer satisfaction survey for the account's annual review.
+    """The customer satisfaction survey for the account's annual review. It goes to the customer,
+    so it holds none of our notes: the moments of truth on file are not listed, the customer names
+    and rates their own.
 
-    Example: kamctl -w examples render survey acme-corp --out review/
+    Example: kamctl -w examples render survey alpenmilch-foods --out review/
     """
     _account_document(ctx, "survey", account_id, out, as_of)
 

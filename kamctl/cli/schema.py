@@ -16,7 +16,9 @@ def schema(
 ) -> None:
     """Write account.schema.json and kam.schema.json from the models (no workspace needed).
 
-    Example: kamctl schema --check   (in CI: fails when schemas/ is out of date)
+    In CI, --check fails when schemas/ is out of date.
+
+    Example: kamctl schema --check
     """
     from kamctl.model.schema import generate
 

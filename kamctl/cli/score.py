@@ -166,7 +166,7 @@ def score(
     Each score is the weighted mean of the factors present (weights in kam.yaml), shown to one decimal.
     An account missing factors is partial; one with no factor on an axis has no quadrant.
 
-    Example: kamctl score acme-corp --explain
+    Example: kamctl score alpenmilch-foods --explain
     """
     ws = load(ctx, ids, at=at)
     summaries = _summaries(ws)
