@@ -9,7 +9,8 @@ from typing import List, Optional
 
 import typer
 
-from kamctl.cli.common import DATA_PROBLEM, Output, fail, id_argument, load, parse_date, print_findings, print_json, state, workspace_root
+from kamctl.cli.common import (AT, DATA_PROBLEM, Output, as_of_date, fail, id_argument, load, parse_date, print_findings,
+                               print_json, state, workspace_root)
 
 
 class CheckFormat(str, Enum):
@@ -41,6 +42,7 @@ def check(
     fail_on: Level = typer.Option(Level.error, "--fail-on", help="Exit 1 when any finding is at or above this severity."),
     select: Optional[List[str]] = typer.Option(None, "--select", metavar="CODES", help="Only these rules: codes or prefixes, comma-separated (KAM2,KAM401)."),
     ignore: Optional[List[str]] = typer.Option(None, "--ignore", metavar="CODES", help="Skip these rules: codes or prefixes, comma-separated."),
+    at: Optional[str] = AT,
 ) -> None:
     """Check account plans: validity, completeness and early-warning alerts, with completeness per section.
 
@@ -56,15 +58,18 @@ def check(
     bad = unknown_codes(sel + ign)
     if bad:
         fail(f"no rule matches {', '.join(bad)}; `kamctl rules` lists the codes")
-    from kamctl.checks.incremental import check_workspace
-    from kamctl.workspace import WorkspaceError
+    if at is not None:
+        result, cases, settings_path = _check_at(ctx, ids or None, at, as_of, sel, ign)
+    else:
+        from kamctl.checks.incremental import check_workspace
+        from kamctl.workspace import WorkspaceError
 
-    try:
-        result, cases, settings_path = check_workspace(workspace_root(ctx), ids or None, day, sel, ign,
-                                                       use_cache=not state(ctx).no_cache)
-    except WorkspaceError as exc:
-        print_findings(getattr(exc, "findings", []))
-        fail(str(exc))
+        try:
+            result, cases, settings_path = check_workspace(workspace_root(ctx), ids or None, day, sel, ign,
+                                                           use_cache=not state(ctx).no_cache)
+        except WorkspaceError as exc:
+            print_findings(getattr(exc, "findings", []))
+            fail(str(exc))
     chosen = fmt.value if fmt else ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
     out = formats.render(chosen, result.findings, result.completeness, fail_on.value, cases,
                          settings_path, colour=chosen == "text" and _colour())
@@ -73,6 +78,21 @@ def check(
     failing = {s for s in formats.Severity if s.rank >= formats.Severity(fail_on.value).rank}
     if any(f.severity in failing for f in result.findings):
         raise typer.Exit(DATA_PROBLEM)
+
+
+def _check_at(ctx: typer.Context, ids: list[str] | None, at: str, as_of: str | None, sel: list[str],
+              ign: list[str]) -> tuple:
+    """check --at: the revision's files and kam.yaml, checked afresh (the check cache keys on the working
+    tree's files). The staleness rules (family history, KAM8xx) read the working tree's git history and
+    are not run at a revision."""
+    from kamctl import checks
+
+    ws = load(ctx, ids, at=at)
+    problems = checks.policy_problems(ws.settings)
+    if problems:
+        fail(f"{ws.settings_path}: no rule matches {'; '.join(problems)}; `kamctl rules` lists the codes")
+    result = checks.run(ws, as_of_date(ws, as_of), sel, ign + ["KAM8"])
+    return result, {a.id: a.path for a in ws.accounts}, ws.settings_path
 
 
 def rules(
@@ -108,6 +128,7 @@ def report(
     ids: Optional[List[str]] = id_argument(None, help="Accounts (default: all)."),
     as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE", help="Date of the measures, YYYY-MM-DD (default: today)."),
     fmt: Output = typer.Option(Output.table, "--format", help="table, json or markdown."),
+    at: Optional[str] = AT,
 ) -> None:
     """KAM performance measures per account and for the portfolio: opportunities, sales, relationships, satisfaction, alerts.
 
@@ -115,9 +136,8 @@ def report(
     """
     from kamctl.report import report as build
 
-    day = parse_date(as_of)
-    ws = load(ctx, ids or None)
-    data = build(ws, day)
+    ws = load(ctx, ids or None, at=at)
+    data = build(ws, as_of_date(ws, as_of))
     if fmt is Output.json:
         print_json(data)
         return

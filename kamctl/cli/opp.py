@@ -6,8 +6,8 @@ from typing import Any, Optional
 
 import typer
 
-from kamctl.cli.common import (DATA_PROBLEM, Output, fail, id_argument, id_option, invalid_note, load, parse_date,
-                               print_csv, print_findings, print_json, workspace_root)
+from kamctl.cli.common import (AT, DATA_PROBLEM, Output, as_of_date, fail, id_argument, id_option, invalid_note, load,
+                               parse_date, print_csv, print_findings, print_json, workspace_root)
 from kamctl.ids import did_you_mean
 from kamctl.model.vocabulary import label
 from kamctl.yamlio.write import BusyError, locked
@@ -245,7 +245,7 @@ def list_(
     open_only: bool = typer.Option(False, "--open", help="Only open ones (identification to closing)."),
     fmt: str = typer.Option("table", "--format", help="table, json or csv."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Date for days in stage and staleness (default: today)."),
-    at: Optional[str] = typer.Option(None, "--at", help="The workspace at a git revision or date."),
+    at: Optional[str] = AT,
 ) -> None:
     """List opportunities with stage, value, probability, weighted value and days in stage.
 
@@ -256,9 +256,9 @@ def list_(
 
     if fmt not in ("table", "json", "csv"):
         fail(f"--format {fmt!r}: choose table, json or csv")
-    day = parse_date(as_of)
     wanted = _stage(stage, "--stage")
     ws = load(ctx, [account] if account else None, at=at)
+    day = as_of_date(ws, as_of)
     rows = []
     for account_id, acc in _valid(ws):
         for opp in acc.opportunities:
@@ -296,7 +296,7 @@ def pipeline_command(
     ctx: typer.Context,
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Date the pipeline is seen at (default: today)."),
     fmt: Output = typer.Option(Output.table, "--format", help="Output format."),
-    at: Optional[str] = typer.Option(None, "--at", help="The workspace at a git revision or date."),
+    at: Optional[str] = AT,
 ) -> None:
     """The portfolio pipeline: stages, funnel, forecast by quarter and stale opportunities.
 
@@ -310,8 +310,8 @@ def pipeline_command(
     """
     from kamctl.pipeline import portfolio_pipeline
 
-    day = parse_date(as_of)
     ws = load(ctx, at=at)
+    day = as_of_date(ws, as_of)
     data = portfolio_pipeline(_valid(ws), ws.settings, day)
     if fmt == "json":
         print_json(data)
