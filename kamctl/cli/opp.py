@@ -205,21 +205,24 @@ def close(
     account_id: str = id_argument(metavar="ACCOUNT", help="Account id."),
     opp_id: str = id_argument(kind="opportunity id", metavar="OPPORTUNITY", help="Opportunity id."),
     outcome: str = typer.Argument(..., metavar="won|lost", help="won moves it to contract, lost ends it."),
+    reason: Optional[str] = typer.Option(None, "--reason", help="Why it was won or lost (required for lost; "
+                                         "recorded in history as reason:)."),
     note: Optional[str] = typer.Option(None, "--note", help="Note for the history entry."),
     date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
 ) -> None:
-    """Close an opportunity in pursuit or closing: won -> contract, lost -> lost.
+    """Close an opportunity in pursuit or closing: won -> contract, lost -> lost (with --reason).
 
-    Example: kamctl opp close acme-corp ready-meal-film won --note "Signed for three years"
+    Example: kamctl opp close acme-corp ready-meal-film lost --reason "Price 20% above the winner"
     """
     from kamctl import pipeline
 
     when = parse_date(date, "--date")
-    if outcome.lower() not in pipeline.OUTCOMES:
-        fail(f"outcome must be won or lost, not {outcome!r}")
+    problem = pipeline.close_problem(outcome.lower(), reason)
+    if problem:
+        fail(problem)
     loaded = _account_file(ctx, account_id)
     opp = _opportunity(loaded, opp_id)
-    change = _plan(pipeline.plan_close, opp, outcome.lower(), when, note, account_id)
+    change = _plan(pipeline.plan_close, opp, outcome.lower(), when, note, account_id, reason)
     _apply(loaded, opp, change)
 
 
