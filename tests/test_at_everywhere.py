@@ -176,3 +176,12 @@ def test_the_installed_command_takes_at(history):
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert '"id": "alpenmilch-foods"' in proc.stdout
+
+
+def test_check_at_leaves_out_the_staleness_rules(kamctl, monkeypatch, history):
+    """KAM801/KAM802 read the working tree's git history; at a revision they are not run (README)."""
+    args = ["check", "--format", "json", "--select", "KAM8", "--as-of", "2027-12-31"]
+    there = run(kamctl, monkeypatch, history["checkout"], *args)
+    assert '"rule": "KAM801"' in there.stdout
+    past = run(kamctl, monkeypatch, history["repo"], *args, "--at", history["old"])
+    assert past.exit_code == 0 and "KAM80" not in past.stdout

@@ -51,15 +51,22 @@ def check(
     Example: kamctl -w examples check --as-of 2026-12-31 --fail-on warning
     """
     from kamctl import formats
-    from kamctl.checks import split_codes, unknown_codes
+    from kamctl.checks import RULES, policy_problems, run, split_codes, unknown_codes
 
     day = parse_date(as_of)
     sel, ign = split_codes(select), split_codes(ignore)
     bad = unknown_codes(sel + ign)
     if bad:
         fail(f"no rule matches {', '.join(bad)}; `kamctl rules` lists the codes")
-    if at is not None:
-        result, cases, settings_path = _check_at(ctx, ids or None, at, as_of, sel, ign)
+    if at is not None:  # checked afresh: the check cache keys on the working tree's files
+        ws = load(ctx, ids or None, at=at)
+        problems = policy_problems(ws.settings)
+        if problems:
+            fail(f"{ws.settings_path}: no rule matches {'; '.join(problems)}; `kamctl rules` lists the codes")
+        # the staleness rules read the working tree's git history: not run at a revision
+        history = [r.code for r in RULES.values() if r.family == "history"]
+        result = run(ws, as_of_date(ws, as_of), sel, ign + history)
+        cases, settings_path = {a.id: a.path for a in ws.accounts}, ws.settings_path
     else:
         from kamctl.checks.incremental import check_workspace
         from kamctl.workspace import WorkspaceError
@@ -78,21 +85,6 @@ def check(
     failing = {s for s in formats.Severity if s.rank >= formats.Severity(fail_on.value).rank}
     if any(f.severity in failing for f in result.findings):
         raise typer.Exit(DATA_PROBLEM)
-
-
-def _check_at(ctx: typer.Context, ids: list[str] | None, at: str, as_of: str | None, sel: list[str],
-              ign: list[str]) -> tuple:
-    """check --at: the revision's files and kam.yaml, checked afresh (the check cache keys on the working
-    tree's files). The staleness rules (family history, KAM8xx) read the working tree's git history and
-    are not run at a revision."""
-    from kamctl import checks
-
-    ws = load(ctx, ids, at=at)
-    problems = checks.policy_problems(ws.settings)
-    if problems:
-        fail(f"{ws.settings_path}: no rule matches {'; '.join(problems)}; `kamctl rules` lists the codes")
-    result = checks.run(ws, as_of_date(ws, as_of), sel, ign + ["KAM8"])
-    return result, {a.id: a.path for a in ws.accounts}, ws.settings_path
 
 
 def rules(
