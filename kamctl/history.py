@@ -145,14 +145,15 @@ def blob_ids(ws: Workspace) -> dict[str, LoadedAccount]:
     return out
 
 
-def load_workspace_at(root: Path, at: str, ids: Iterable[str] | None = None, parser: str = "auto") -> Workspace:
+def load_workspace_at(root: Path, at: str, ids: Iterable[str] | None = None, parser: str = "auto",
+                      use_cache: bool = True) -> Workspace:
     """The workspace as it was at a git revision or date (YYYY-MM-DD: the last commit that day or before).
 
     Same Workspace as load_workspace; raises WorkspaceError for no repository, an unknown revision or
-    a date before the first commit.
+    a date before the first commit. use_cache=False reads and writes nothing in the workspace.
     """
     repo = _repo(root)
-    return workspace_at_commit(repo, resolve(repo, at), ids, parser)
+    return workspace_at_commit(repo, resolve(repo, at), ids, parser, use_cache=use_cache)
 
 
 # --- one account through its commits ----------------------------------------------------------------

@@ -188,16 +188,27 @@ def plan_decide(opp: Opportunity, decision: str, reason: str, date: dt.date, by:
     return Change(target, _entry(target, date, note, decision=decision, reason=reason, by=by), record)
 
 
-def plan_close(opp: Opportunity, outcome: str, date: dt.date, note: str | None = None,
-               account_id: str = "ACCOUNT") -> Change:
-    """won -> contract, lost -> lost; only from pursuit or closing."""
+def close_problem(outcome: str, reason: str | None) -> str | None:
+    """Why a close cannot be recorded as given (None: it can): a loss must say why it was lost."""
     if outcome not in OUTCOMES:
-        raise Refused(f"outcome must be won or lost, not {outcome!r}")
+        return f"outcome must be won or lost, not {outcome!r}"
+    if outcome == "lost" and not (reason and reason.strip()):
+        return "closing as lost needs --reason saying why it was lost (e.g. --reason \"Price 20% above the winner\")"
+    return None
+
+
+def plan_close(opp: Opportunity, outcome: str, date: dt.date, note: str | None = None,
+               account_id: str = "ACCOUNT", reason: str | None = None) -> Change:
+    """won -> contract, lost -> lost; only from pursuit or closing. reason (the win/loss reason, required
+    for lost) goes into the history entry."""
+    problem = close_problem(outcome, reason)
+    if problem:
+        raise Refused(problem)
     if opp.stage not in _CLOSABLE:
         raise Refused(f"only opportunities in {' or '.join(s.value for s in _CLOSABLE)} can be closed; "
                       f"{_where(opp, account_id)}")
     target = OUTCOMES[outcome]
-    return Change(target, _entry(target, date, note))
+    return Change(target, _entry(target, date, note, reason=reason.strip() if reason else None))
 
 
 def new_id(title: str) -> str:

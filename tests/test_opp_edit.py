@@ -219,7 +219,7 @@ def test_contract_advances_to_engagement(repo, kamctl):
 
 
 def test_close_lost_from_closing(repo, kamctl):
-    assert kamctl("opp", "close", "stages", "closing", "lost", "--note", "Price", ws=repo).exit_code == 0
+    assert kamctl("opp", "close", "stages", "closing", "lost", "--reason", "Price", ws=repo).exit_code == 0
     assert load(repo, "stages").opportunity("closing").stage.value == "lost"
 
 

@@ -10,7 +10,7 @@ from typing import List, Optional
 import typer
 
 from kamctl import fsafe
-from kamctl.cli.common import DATA_PROBLEM, fail, id_argument, print_findings, state, workspace_root
+from kamctl.cli.common import AT, DATA_PROBLEM, USAGE, fail, id_argument, load, print_findings, state, workspace_root
 
 
 def init(
@@ -75,6 +75,7 @@ def new(
 def validate(
     ctx: typer.Context,
     files: Optional[List[Path]] = typer.Argument(None, exists=True, help="Files to validate (default: kam.yaml and every account)."),
+    at: Optional[str] = AT,
 ) -> None:
     """Validate kam.yaml and the account files; print each problem as path:line:col: CODE message.
 
@@ -82,9 +83,10 @@ def validate(
 
     Example: kamctl -w examples validate
     """
-    from kamctl.workspace import SETTINGS_FILE, WorkspaceError, load_account, load_settings, load_workspace
+    from kamctl.workspace import SETTINGS_FILE, load_account, load_settings
 
-    use_cache = not state(ctx).no_cache
+    if files and at is not None:
+        fail("--at validates the workspace at a revision; it takes no FILES (drop them, or drop --at)", USAGE)
     if files:
         findings = []
         root = _root_for(files[0], ctx)
@@ -95,10 +97,7 @@ def validate(
                 findings.extend(load_account(file, root).findings)
         count = len(files)
     else:
-        try:
-            ws = load_workspace(workspace_root(ctx), use_cache=use_cache)
-        except WorkspaceError as exc:
-            fail(str(exc))
+        ws = load(ctx, at=at, settings_must_be_valid=False)
         findings = ws.findings
         count = len(ws.accounts)
     order = {name: i for i, name in enumerate(dict.fromkeys(f.file for f in findings))}

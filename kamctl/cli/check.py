@@ -10,7 +10,8 @@ from typing import List, Optional
 import typer
 
 from kamctl.assessment import assess_all
-from kamctl.cli.common import DATA_PROBLEM, Output, cell, fail, id_argument, load, parse_date, print_findings, print_json, state, workspace_root
+from kamctl.cli.common import (AT, DATA_PROBLEM, Output, as_of_date, cell, fail, id_argument, load, parse_date,
+                               print_findings, print_json, state, workspace_root)
 from kamctl.present import md_table, money
 from kamctl.report import report as build
 
@@ -44,6 +45,7 @@ def check(
     fail_on: Level = typer.Option(Level.error, "--fail-on", help="Exit 1 when any finding is at or above this severity."),
     select: Optional[List[str]] = typer.Option(None, "--select", metavar="CODES", help="Only these rules: codes or prefixes, comma-separated (KAM2,KAM401)."),
     ignore: Optional[List[str]] = typer.Option(None, "--ignore", metavar="CODES", help="Skip these rules: codes or prefixes, comma-separated."),
+    at: Optional[str] = AT,
 ) -> None:
     """Check account plans: validity, completeness and early-warning alerts, with completeness per section.
 
@@ -52,22 +54,32 @@ def check(
     Example: kamctl -w examples check --as-of 2026-12-31 --fail-on warning
     """
     from kamctl import formats
-    from kamctl.checks import split_codes, unknown_codes
+    from kamctl.checks import RULES, policy_problems, run, split_codes, unknown_codes
 
     day = parse_date(as_of)
     sel, ign = split_codes(select), split_codes(ignore)
     bad = unknown_codes(sel + ign)
     if bad:
         fail(f"no rule matches {', '.join(bad)}; `kamctl rules` lists the codes")
-    from kamctl.checks.incremental import check_workspace
-    from kamctl.workspace import WorkspaceError
+    if at is not None:  # checked afresh: the check cache keys on the working tree's files
+        ws = load(ctx, ids or None, at=at)
+        problems = policy_problems(ws.settings)
+        if problems:
+            fail(f"{ws.settings_path}: no rule matches {'; '.join(problems)}; `kamctl rules` lists the codes")
+        # the staleness rules read the working tree's git history: not run at a revision
+        history = [r.code for r in RULES.values() if r.family == "history"]
+        result = run(ws, as_of_date(ws, as_of), sel, ign + history)
+        cases, settings_path = {a.id: a.path for a in ws.accounts}, ws.settings_path
+    else:
+        from kamctl.checks.incremental import check_workspace
+        from kamctl.workspace import WorkspaceError
 
-    try:
-        result, cases, settings_path = check_workspace(workspace_root(ctx), ids or None, day, sel, ign,
-                                                       use_cache=not state(ctx).no_cache)
-    except WorkspaceError as exc:
-        print_findings(getattr(exc, "findings", []))
-        fail(str(exc))
+        try:
+            result, cases, settings_path = check_workspace(workspace_root(ctx), ids or None, day, sel, ign,
+                                                           use_cache=not state(ctx).no_cache)
+        except WorkspaceError as exc:
+            print_findings(getattr(exc, "findings", []))
+            fail(str(exc))
     chosen = fmt.value if fmt else ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
     out = formats.render(chosen, result.findings, result.completeness, fail_on.value, cases,
                          settings_path, colour=chosen == "text" and _colour())
@@ -111,13 +123,14 @@ def report(
     ids: Optional[List[str]] = id_argument(None, help="Accounts (default: all)."),
     as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE", help="Date of the measures, YYYY-MM-DD (default: today)."),
     fmt: Output = typer.Option(Output.table, "--format", help="table, json or markdown."),
+    at: Optional[str] = AT,
 ) -> None:
     """KAM performance measures per account and for the portfolio: opportunities, sales, relationships, satisfaction, alerts.
 
     Example: kamctl -w examples report --as-of 2026-12-31 --format markdown
     """
-    day = parse_date(as_of)
-    ws = load(ctx, ids or None)
+    ws = load(ctx, ids or None, at=at)
+    day = as_of_date(ws, as_of)
     data = build([a.performance for a in assess_all(ws.valid_accounts(), ws.settings, day)], ws.settings, day)
     if fmt is Output.json:
         print_json(data)

@@ -90,11 +90,18 @@ def workspace_root(ctx: typer.Context) -> Path:
         fail(str(exc))
 
 
+AT = typer.Option(None, "--at", metavar="REV|DATE", show_default=False,
+                  help="The workspace as it was at a git revision or date (YYYY-MM-DD: the last commit "
+                       "that day), with that commit's kam.yaml; --as-of defaults to the commit's date.")
+
+
 def load(ctx: typer.Context, ids: list[str] | None = None, *, at: str | None = None,
          settings_must_be_valid: bool = True) -> Any:
     """Load the workspace for a read-only command; kam.yaml problems are a settings error (exit 2).
 
-    at: a git revision or YYYY-MM-DD date; the workspace as it was then (kamctl.history).
+    at: a git revision or YYYY-MM-DD date (every read-only command's --at, option AT); the workspace
+    as it was then, read from git only (kamctl.history): no cache is read or written, so nothing
+    in the working tree changes.
     """
     from kamctl.workspace import WorkspaceError, load_workspace
 
@@ -103,7 +110,7 @@ def load(ctx: typer.Context, ids: list[str] | None = None, *, at: str | None = N
         if at is not None:
             from kamctl.history import load_workspace_at
 
-            ws = load_workspace_at(root, at, ids)
+            ws = load_workspace_at(root, at, ids, use_cache=False)
         else:
             ws = load_workspace(root, ids, use_cache=not state(ctx).no_cache)
     except WorkspaceError as exc:
@@ -219,6 +226,17 @@ def console(width: int | None = None) -> Any:
     from rich.console import Console
 
     return Console(width=width, highlight=False, soft_wrap=False)
+
+
+def as_of_date(ws: Any, value: str | None, option: str = "--as-of") -> Any:
+    """The date of a command's date rules: --as-of, else the --at commit's date, else today.
+
+    So `check --at 2026-03-31` says what check said that day, not what the old plan looks like now.
+    """
+    revision = getattr(ws, "revision", None)
+    if value is None and revision is not None:
+        return revision.day
+    return parse_date(value, option)
 
 
 def parse_date(value: str | None, option: str = "--as-of") -> Any:

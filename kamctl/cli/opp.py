@@ -6,8 +6,8 @@ from typing import Any, Optional
 
 import typer
 
-from kamctl.cli.common import (DATA_PROBLEM, Output, cell, fail, id_argument, id_option, invalid_note, load, parse_date,
-                               print_csv, print_findings, print_json, workspace_root)
+from kamctl.cli.common import (AT, DATA_PROBLEM, Output, as_of_date, cell, fail, id_argument, id_option, invalid_note,
+                               load, parse_date, print_csv, print_findings, print_json, workspace_root)
 from kamctl.ids import did_you_mean
 from kamctl.model.vocabulary import label
 from kamctl.present import money, totals
@@ -206,21 +206,24 @@ def close(
     account_id: str = id_argument(metavar="ACCOUNT", help="Account id."),
     opp_id: str = id_argument(kind="opportunity id", metavar="OPPORTUNITY", help="Opportunity id."),
     outcome: str = typer.Argument(..., metavar="won|lost", help="won moves it to contract, lost ends it."),
+    reason: Optional[str] = typer.Option(None, "--reason", help="Why it was won or lost (required for lost; "
+                                         "recorded in history as reason:)."),
     note: Optional[str] = typer.Option(None, "--note", help="Note for the history entry."),
     date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
 ) -> None:
-    """Close an opportunity in pursuit or closing: won -> contract, lost -> lost.
+    """Close an opportunity in pursuit or closing: won -> contract, lost -> lost (with --reason).
 
-    Example: kamctl opp close kingsbridge-university science-quarter-move won --note "Signed for three years"
+    Example: kamctl opp close kingsbridge-university science-quarter-move lost --reason "Price 20% above the winner"
     """
     from kamctl import pipeline
 
     when = parse_date(date, "--date")
-    if outcome.lower() not in pipeline.OUTCOMES:
-        fail(f"outcome must be won or lost, not {outcome!r}")
+    problem = pipeline.close_problem(outcome.lower(), reason)
+    if problem:
+        fail(problem)
     loaded = _account_file(ctx, account_id)
     opp = _opportunity(loaded, opp_id)
-    change = _plan(pipeline.plan_close, opp, outcome.lower(), when, note, account_id)
+    change = _plan(pipeline.plan_close, opp, outcome.lower(), when, note, account_id, reason)
     _apply(loaded, opp, change)
 
 
@@ -242,7 +245,7 @@ def list_(
     open_only: bool = typer.Option(False, "--open", help="Only open ones (identification to closing)."),
     fmt: str = typer.Option("table", "--format", help="table, json or csv."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Date for days in stage and staleness (default: today)."),
-    at: Optional[str] = typer.Option(None, "--at", help="The workspace at a git revision or date."),
+    at: Optional[str] = AT,
 ) -> None:
     """List opportunities with stage, value, probability, weighted value and days in stage.
 
@@ -253,9 +256,9 @@ def list_(
 
     if fmt not in ("table", "json", "csv"):
         fail(f"--format {fmt!r}: choose table, json or csv")
-    day = parse_date(as_of)
     wanted = _stage(stage, "--stage")
     ws = load(ctx, [account] if account else None, at=at)
+    day = as_of_date(ws, as_of)
     rows = []
     for account_id, acc in _valid(ws):
         for opp in acc.opportunities:
@@ -293,7 +296,7 @@ def pipeline_command(
     ctx: typer.Context,
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Date the pipeline is seen at (default: today)."),
     fmt: Output = typer.Option(Output.table, "--format", help="Output format."),
-    at: Optional[str] = typer.Option(None, "--at", help="The workspace at a git revision or date."),
+    at: Optional[str] = AT,
 ) -> None:
     """The portfolio pipeline: stages, funnel, forecast by quarter and stale opportunities.
 
@@ -307,8 +310,8 @@ def pipeline_command(
     """
     from kamctl.pipeline import portfolio_pipeline
 
-    day = parse_date(as_of)
     ws = load(ctx, at=at)
+    day = as_of_date(ws, as_of)
     data = portfolio_pipeline(_valid(ws), ws.settings, day)
     if fmt == "json":
         print_json(data)

@@ -8,9 +8,9 @@ from typing import Any, Optional
 
 import typer
 
-from kamctl.cli.common import (DATA_PROBLEM, USAGE, fail, id_argument, id_option, load, parse_date, print_findings,
-                               write_output)
 from kamctl.assessment import Assessments
+from kamctl.cli.common import (AT, DATA_PROBLEM, USAGE, as_of_date, fail, id_argument, id_option, load, print_findings,
+                               write_output)
 
 render_app = typer.Typer(
     name="render",
@@ -26,13 +26,13 @@ AS_OF = typer.Option(None, "--as-of", metavar="DATE", show_default=False,
 
 
 def plan(ctx: typer.Context, account_id: str = ACCOUNT_ID, out: Optional[Path] = OUT,
-         as_of: Optional[str] = AS_OF) -> None:
+         as_of: Optional[str] = AS_OF, at: Optional[str] = AT) -> None:
     """The account plan: scores and quadrant, strategy charter, development plan, relationship map,
     pipeline, performance and five forces.
 
     Example: kamctl -w examples render plan alpenmilch-foods --as-of 2026-11-30
     """
-    _account_document(ctx, "plan", account_id, out, as_of)
+    _account_document(ctx, "plan", account_id, out, as_of, at)
 
 
 def questionnaire(ctx: typer.Context, account_id: str = ACCOUNT_ID, out: Optional[Path] = OUT,
@@ -41,7 +41,7 @@ def questionnaire(ctx: typer.Context, account_id: str = ACCOUNT_ID, out: Optiona
                   blank: bool = typer.Option(False, "--blank", help="Ruled lines to fill in by hand instead of the answers on file."),
                   with_counterparts: bool = typer.Option(False, "--with-counterparts",
                                                          help="With --blank: name our counterpart of each decision maker."),
-                  as_of: Optional[str] = AS_OF) -> None:
+                  as_of: Optional[str] = AS_OF, at: Optional[str] = AT) -> None:
     """The relationship-map questionnaire (the four agenda questions) for each key decision maker.
 
     With --blank it is a form for the customer: names and titles only, none of our notes, roles,
@@ -51,31 +51,32 @@ def questionnaire(ctx: typer.Context, account_id: str = ACCOUNT_ID, out: Optiona
     """
     if with_counterparts and not blank:
         fail("--with-counterparts needs --blank (the questionnaire with answers always names them)", USAGE)
-    _account_document(ctx, "questionnaire", account_id, out, as_of, contact=contact, blank=blank,
+    _account_document(ctx, "questionnaire", account_id, out, as_of, at, contact=contact, blank=blank,
                       with_counterparts=with_counterparts)
 
 
 def survey(ctx: typer.Context, account_id: str = ACCOUNT_ID, out: Optional[Path] = OUT,
-           as_of: Optional[str] = AS_OF) -> None:
+           as_of: Optional[str] = AS_OF, at: Optional[str] = AT) -> None:
     """The customer satisfaction survey for the account's annual review. It goes to the customer,
     so it holds none of our notes: the moments of truth on file are not listed, the customer names
     and rates their own.
 
     Example: kamctl -w examples render survey alpenmilch-foods --out review/
     """
-    _account_document(ctx, "survey", account_id, out, as_of)
+    _account_document(ctx, "survey", account_id, out, as_of, at)
 
 
-def portfolio(ctx: typer.Context, out: Optional[Path] = OUT, as_of: Optional[str] = AS_OF) -> None:
+def portfolio(ctx: typer.Context, out: Optional[Path] = OUT, as_of: Optional[str] = AS_OF,
+              at: Optional[str] = AT) -> None:
     """The portfolio: Key Account Model chart, accounts per quadrant, relationship levels, scoring worksheets.
 
     Example: kamctl -w examples render portfolio --out docs/
     """
     from kamctl import render
 
-    ws = load(ctx)
+    ws = load(ctx, at=at)
     _report_invalid(ws)
-    when = _date(as_of)
+    when = _date(ws, as_of)
     text = _run(lambda: render.render_portfolio(_valid(ws), ws.settings, ws.root, as_of=when))
     _emit(text, out, "portfolio.md")
     if any(not a.ok for a in ws.accounts):
@@ -84,7 +85,7 @@ def portfolio(ctx: typer.Context, out: Optional[Path] = OUT, as_of: Optional[str
 
 def render_all(ctx: typer.Context,
                out: Path = typer.Option(..., "--out", help="Folder for the documents (created if missing)."),
-               as_of: Optional[str] = AS_OF) -> None:
+               as_of: Optional[str] = AS_OF, at: Optional[str] = AT) -> None:
     """Every document of every account (ID-plan.md, ID-questionnaire.md, ID-survey.md) and portfolio.md.
 
     Files whose bytes would not change are not rewritten, so a rerun leaves git with nothing to show.
@@ -93,9 +94,9 @@ def render_all(ctx: typer.Context,
     """
     from kamctl import render
 
-    ws = load(ctx)
+    ws = load(ctx, at=at)
     _report_invalid(ws)
-    when = _date(as_of)
+    when = _date(ws, as_of)
     env = render.environment(ws.root)
     assessed = Assessments(ws.settings, when or dt.date.today())  # each account assessed once for all its documents
     documents: list[tuple[str, Any]] = []
@@ -118,11 +119,11 @@ def render_all(ctx: typer.Context,
 
 
 def _account_document(ctx: typer.Context, kind: str, account_id: str, out: Path | None, as_of: str | None,
-                      **options: Any) -> None:
+                      at: str | None, **options: Any) -> None:
     from kamctl import render
 
-    ws = load(ctx, [account_id])
-    when = _date(as_of)
+    ws = load(ctx, [account_id], at=at)
+    when = _date(ws, as_of)
     loaded = ws.accounts[0]
     if not loaded.ok:
         print_findings(loaded.findings)
@@ -135,8 +136,11 @@ def _account_document(ctx: typer.Context, kind: str, account_id: str, out: Path 
     _emit(text, out, f"{loaded.id}-{kind}.md")
 
 
-def _date(value: str | None) -> Any:
-    return None if value is None else parse_date(value)
+def _date(ws: Any, value: str | None) -> Any:
+    """--as-of; without it the document carries no date, except at a revision (--at): that commit's date."""
+    if value is None and getattr(ws, "revision", None) is None:
+        return None
+    return as_of_date(ws, value)
 
 
 def _valid(ws: Any) -> list[tuple[str, Any]]:

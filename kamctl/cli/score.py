@@ -7,11 +7,10 @@ from typing import Any, List, Optional
 
 import typer
 
-from kamctl.cli.common import Output, TableOrJson, cell, console, id_argument, invalid_note, load, print_csv, print_json
+from kamctl.cli.common import AT, Output, TableOrJson, cell, console, id_argument, invalid_note, load, print_csv, print_json
 from kamctl.present import compact_money, visible
 from kamctl.present import score as one_decimal
 
-AT_HELP = "the workspace as it was at a git revision or date"
 IDS_HELP = "Account ids (default: every account)."
 
 
@@ -159,7 +158,7 @@ def score(
     explain: bool = typer.Option(False, "--explain", help="Show each factor's score, weight, share and "
                                  "contribution, and the cut points, so the result can be recomputed by hand."),
     fmt: ScoreFormat = typer.Option(ScoreFormat.table, "--format", "-f", help="Output format."),
-    at: Optional[str] = typer.Option(None, "--at", metavar="REV|DATE", help=AT_HELP),
+    at: Optional[str] = AT,
 ) -> None:
     """Attractiveness, relative strength and Key Account Model quadrant of each account.
 
@@ -234,7 +233,7 @@ def _score_markdown(summaries: list, explain: bool) -> None:
 def portfolio(
     ctx: typer.Context,
     fmt: Output = typer.Option(Output.table, "--format", "-f", help="Output format."),
-    at: Optional[str] = typer.Option(None, "--at", metavar="REV|DATE", help=AT_HELP),
+    at: Optional[str] = AT,
 ) -> None:
     """The Key Account Model: accounts placed by attractiveness and relative strength, with strategies.
 
@@ -328,6 +327,7 @@ def level(
     ctx: typer.Context,
     ids: Optional[List[str]] = id_argument(None, metavar="[ID]...", help=IDS_HELP),
     fmt: TableOrJson = typer.Option(TableOrJson.table, "--format", "-f", help="Output format."),
+    at: Optional[str] = AT,
 ) -> None:
     """The relationship level the customer perceives, and the next step up.
 
@@ -336,7 +336,7 @@ def level(
 
     Example: kamctl level --format json
     """
-    ws = load(ctx, ids)
+    ws = load(ctx, ids, at=at)
     summaries = _summaries(ws)
     if fmt is TableOrJson.json:
         print_json([_level_record(s) for s in summaries])
@@ -390,6 +390,7 @@ def _owner_record(loaded: Any, ready: bool) -> dict:
 def owners(
     ctx: typer.Context,
     fmt: TableOrJson = typer.Option(TableOrJson.table, "--format", "-f", help="Output format."),
+    at: Optional[str] = AT,
 ) -> None:
     """Accounts by owner and role: hunted, farmed, and those ready to hand from hunter to farmer.
 
@@ -399,7 +400,7 @@ def owners(
     """
     from kamctl.scoring import ready_to_farm
 
-    ws = load(ctx)
+    ws = load(ctx, at=at)
     records = [_owner_record(a, ready_to_farm(a.account)) for a in ws.valid_accounts()]
     records.sort(key=lambda r: (r["owner"] is None, (r["owner"] or "").casefold(), r["role"] or "", r["id"]))
     if fmt is TableOrJson.json:
