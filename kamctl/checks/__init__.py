@@ -249,6 +249,19 @@ def run(workspace: Any, as_of: dt.date, select: Iterable[str] | None = None,
     return CheckResult(findings, completeness)
 
 
+def top_rules(findings: Iterable[Finding], n: int = 3) -> list[tuple[Rule, int, Severity]]:
+    """The rules to look at first: (rule, how many findings, the most severe of them). The most
+    severe first (errors fail a check), then the most frequent, then by code."""
+    counts: dict[str, int] = {}
+    worst: dict[str, Severity] = {}
+    for f in findings:
+        counts[f.rule] = counts.get(f.rule, 0) + 1
+        if f.rule not in worst or f.severity.rank > worst[f.rule].rank:
+            worst[f.rule] = f.severity
+    order = sorted((c for c in counts if c in RULES), key=lambda c: (-worst[c].rank, -counts[c], c))
+    return [(RULES[c], counts[c], worst[c]) for c in order[:n]]
+
+
 def alerts(loaded_account: Any, settings: Any, as_of: dt.date) -> list[Finding]:
     """The early-warning alerts of one account: computed ones plus unresolved manual alerts.
 

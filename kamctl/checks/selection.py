@@ -28,7 +28,7 @@ def scores_incomplete(acc: Any, ctx: Context) -> Iterator:
             yield (axis.axis,), f"{axis.axis} not scored: the account is in no quadrant"
         elif axis.missing:
             names = ", ".join(f"`{n}`" for n in axis.missing)
-            yield (axis.axis,), f"{axis.axis} partly scored, not scored: {names}"
+            yield (axis.axis,), f"{axis.axis} partly scored: {names} not scored"
 
 
 @check("KAM902", "no-owner", "warning",
@@ -36,7 +36,8 @@ def scores_incomplete(acc: Any, ctx: Context) -> Iterator:
        "answers for its plan. An account without an owner has a plan nobody runs.",
        "Set owner.name (and owner.email) to the account manager.", F)
 def no_owner(acc: Any, ctx: Context) -> Iterator:
-    if not acc.account.owner.name:
+    owner = acc.account.owner
+    if owner is None or not owner.name:
         yield ("owner", "name"), "the account has no owner: owner.name is not set"
 
 
@@ -46,5 +47,5 @@ def no_owner(acc: Any, ctx: Context) -> Iterator:
        "Set owner.cycle to the stage of the farmer's cycle the account is in.", F)
 def farmer_without_cycle(acc: Any, ctx: Context) -> Iterator:
     owner = acc.account.owner
-    if owner.name and owner.role == "farmer" and owner.cycle is None:
+    if owner is not None and owner.name and owner.role == "farmer" and owner.cycle is None:
         yield ("owner", "cycle"), f"farmer {owner.name!r} has not recorded where the account stands in the cycle (owner.cycle)"
