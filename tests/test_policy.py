@@ -106,8 +106,8 @@ def test_quadrant_severity_overrides_rules_and_default(kamctl, tmp_path):
 
 def test_bad_quadrant_severity_lists_are_settings_errors(kamctl, tmp_path):
     for i, (policy, said) in enumerate([
-            ("strategic: {error: [KAM2, KAM999]}", "checks.quadrants.strategic.error: KAM999"),
-            ("star: {info: [KAM9X]}", "checks.quadrants.star.info: KAM9X"),
+            ("strategic: {error: [KAM2, KAM999]}", "checks.quadrants.strategic.error: no rule matches KAM999"),
+            ("star: {info: [KAM9X]}", "checks.quadrants.star.info: no rule matches KAM9X"),
             ("status: {error: [KAM4], warning: [kam4]}", "KAM4 is both error and warning")]):
         root = make_workspace(tmp_path / f"ws{i}", {"low": STREAMLINE}, f"checks:\n  quadrants:\n    {policy}\n")
         r = kamctl("check", ws=root)

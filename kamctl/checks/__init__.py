@@ -81,10 +81,11 @@ def policy_problems(settings: Any) -> list[str]:
     """Codes in kam.yaml's checks.rules / checks.quadrants that match no rule, and patterns given
     two severities in one quadrant."""
     checks = settings.checks
-    out = [f"checks.rules: {c}" for c in unknown_codes(list(checks.rules))]
+    out = [f"checks.rules: no rule matches {c}" for c in unknown_codes(list(checks.rules))]
     for key, pol in checks.quadrants.items():
         for name in ("ignore", "select", *(s.value for s in Severity)):
-            out += [f"checks.quadrants.{key}.{name}: {c}" for c in unknown_codes(split_codes(getattr(pol, name)))]
+            out += [f"checks.quadrants.{key}.{name}: no rule matches {c}"
+                    for c in unknown_codes(split_codes(getattr(pol, name)))]
         seen: dict[str, str] = {}
         for sev in Severity:
             for pattern in split_codes(getattr(pol, sev.value)):
