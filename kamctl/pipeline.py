@@ -223,6 +223,21 @@ def quarter(date: dt.date) -> str:
     return f"{date.year}-Q{(date.month - 1) // 3 + 1}"
 
 
+OVERDUE, NO_CLOSE = "overdue", "no close date"  # forecast rows that are not a quarter
+
+
+def overdue(opp: Opportunity, as_of: dt.date) -> bool:
+    """Open with an expected close date before as_of: not forecast into a quarter already past."""
+    return is_open(opp) and opp.close is not None and opp.close < as_of
+
+
+def forecast_key(opp: Opportunity, as_of: dt.date) -> str:
+    """The forecast row of an open opportunity: its close quarter, overdue, or no close date."""
+    if opp.close is None:
+        return NO_CLOSE
+    return OVERDUE if opp.close < as_of else quarter(opp.close)
+
+
 FUNNEL = (("identified", Stage.identification), ("qualified", Stage.qualification),
           ("pursued", Stage.pursuit), ("won", WON_STAGES[0]))
 
@@ -233,7 +248,8 @@ def portfolio_pipeline(accounts: list[tuple[str, Account]], settings: Any, as_of
     stages: count, value and weighted value per currency for every stage (and in the company
     currency when the rates cover every currency, else null). funnel: opportunities that reached
     identification, qualification, pursuit and contract in the calendar year of as_of, up to as_of.
-    forecast: weighted value of open opportunities by quarter of expected close. stale: open or
+    forecast: weighted value of open opportunities by quarter of expected close (first those overdue,
+    expected before as_of; last those with no close date). stale: open or
     won opportunities longer in their stage than its stale_days.
     """
     company = settings.company.currency
@@ -251,7 +267,7 @@ def portfolio_pipeline(accounts: list[tuple[str, Account]], settings: Any, as_of
             _add(cell["value"], row["currency"], opp.value)
             _add(cell["weighted"], row["currency"], row["weighted"])
             if is_open(opp):
-                key = quarter(opp.close) if opp.close else "no close date"
+                key = forecast_key(opp, as_of)
                 bucket = forecast.setdefault(key, {"quarter": key, "count": 0, "weighted": {}})
                 bucket["count"] += 1
                 _add(bucket["weighted"], row["currency"], row["weighted"])
@@ -279,9 +295,8 @@ def portfolio_pipeline(accounts: list[tuple[str, Account]], settings: Any, as_of
                    for a, b in zip(names, names[1:])]
     conversions.append({"from": names[0], "to": names[-1],
                         "rate": (funnel[names[-1]] / funnel[names[0]]) if funnel[names[0]] else None})
-    quarters = sorted((q for q in forecast if q != "no close date"))
-    if "no close date" in forecast:
-        quarters.append("no close date")
+    quarters = [OVERDUE] * (OVERDUE in forecast) + sorted(q for q in forecast if q not in (OVERDUE, NO_CLOSE))
+    quarters += [NO_CLOSE] * (NO_CLOSE in forecast)
     forecast_rows = []
     for key in quarters:
         bucket = forecast[key]

@@ -5,9 +5,11 @@ The lists in them (factors, the five questions, quadrants, stages, limits) come 
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from kamctl.model.account import Quadrant
+from kamctl.pipeline import quarter
 from kamctl.resources import data_dir
 
 QUADRANT_POSITIONS = {q.value: q.position for q in Quadrant}
@@ -65,9 +67,16 @@ def account_text(account_id: str, name: str, schema_ref: str) -> str:
         cycle=[c.value for c in FarmerCycle], forces=list(FiveForces.model_fields))
 
 
-def sample_account_text(schema_ref: str) -> str:
-    text = (data_dir("templates") / "scaffold" / "sample-account.yaml").read_text(encoding="utf-8")
-    return text.replace("{{ schema_ref }}", schema_ref)
+def sample_account_text(schema_ref: str, today: dt.date | None = None) -> str:
+    """The sample account, its dates set around today so that it passes `kamctl check` when written."""
+    today = today or dt.date.today()
+
+    def day(offset: int) -> str:
+        return (today + dt.timedelta(days=offset)).isoformat()
+
+    trial = today + dt.timedelta(days=60)
+    return _env().get_template("sample-account.yaml").render(
+        schema_ref=schema_ref, day=day, year=today.year, trial_quarter=quarter(trial).split("-")[1])
 
 
 def schema_ref(account_dir: Path, workspace: Path, name: str) -> str:

@@ -51,6 +51,14 @@ def dms(*pairs: tuple[str, str]) -> str:
     return "decision_makers:\n" + "".join(DM.format(id=f"p{i}", name=n, counterpart=c) for i, (n, c) in enumerate(pairs))
 
 
+def scores(skip: str | None = None, marked: str = "attractiveness") -> str:
+    """Every factor of both axes scored 6 (from the model's lists), but `skip`; `# <-` on an axis."""
+    from kamctl.model.account import AXES, factor_names
+
+    return "".join(f"{axis}:{'  # <-' if axis == marked else ''}\n" + "".join(
+        f"  {n}: 6\n" for n in factor_names(axis) if n != skip) for axis in AXES)
+
+
 # code -> (triggering account body, non-triggering account body); `name:` is added to each
 CASES: dict[str, tuple[str, str]] = {
     "KAM201": (_without(CHARTER_FULL, "key_business_objectives", "  key_business_objectives: []  # <-"), CHARTER_FULL),
@@ -98,6 +106,12 @@ CASES: dict[str, tuple[str, str]] = {
                "relationship:\n  price_sensitivity: high\n  loyalty: none\n  level: commodity\n"),
     "KAM703": ("relationship:  # <-\n  loyalty: some\n",
                "relationship:\n  price_sensitivity: low\n  loyalty: some\n"),
+    "KAM504": ("opportunities:\n  - id: o1\n    title: Film\n    stage: pursuit\n    close: 2026-06-29  # <-\n",
+               "opportunities:\n  - id: o1\n    title: Film\n    stage: pursuit\n    close: 2026-06-30\n"
+               "  - {id: o2, title: Old, stage: lost, close: 2026-01-31}\n"),
+    "KAM901": (scores(skip="early_adopter"), scores(marked="")),
+    "KAM902": ("owner:  # <-\n  email: a@example.com\n  role: hunter\n", "owner:\n  name: Hal\n  role: hunter\n"),
+    "KAM903": ("owner:  # <-\n  name: Fay\n  role: farmer\n", "owner:\n  name: Fay\n  role: farmer\n  cycle: seeding\n"),
     "KAM702": ("performance:\n  alerts:\n    - date: 2026-06-01\n      message: Buyer asked for a rival quote  # <-\n",
                "performance:\n  alerts:\n    - date: 2026-06-01\n      message: Buyer asked for a rival quote\n      resolved: true\n"),
 }

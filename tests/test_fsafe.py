@@ -20,11 +20,12 @@ from pathlib import Path
 import pytest
 
 from kamctl import fsafe
+from kamctl.scaffold import sample_account_text
 
 ROOT = Path(__file__).resolve().parent.parent
 KAMCTL = ROOT / ".venv" / "bin" / "kamctl"
 EXAMPLES = ROOT / "examples"
-SAMPLE = (ROOT / "templates" / "scaffold" / "sample-account.yaml").read_text().replace("{{ schema_ref }}", "x")
+SAMPLE = sample_account_text("x")  # the sample account as `kamctl init` writes it
 SECRET = "SECRET-7f3a9c-do-not-leak"
 
 

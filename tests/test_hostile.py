@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from kamctl.scaffold import sample_account_text
 from kamctl.workspace import load_account, load_settings
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
@@ -193,7 +194,7 @@ def test_a_planted_python_object_never_runs(tmp_path):
 
 # --- the cache: never trusted, never in git, never written for files with problems ---------------------
 
-SAMPLE = (Path(__file__).resolve().parent.parent / "templates" / "scaffold" / "sample-account.yaml").read_text()
+SAMPLE = sample_account_text("x")  # the sample account as `kamctl init` writes it
 
 
 @pytest.fixture

@@ -111,12 +111,24 @@ def test_funnel_counts_stages_reached_in_the_year_of_as_of():
     assert june == {"identified": 2, "qualified": 1, "pursued": 1, "won": 1}
 
 
+def test_open_opportunity_past_its_close_date_is_forecast_as_overdue():
+    """Not into a quarter already past: an overdue row first, quarters still to come after it."""
+    opps = [{"id": "late", "title": "L", "stage": "pursuit", "value": 1000, "close": "2026-03-31"},
+            {"id": "due", "title": "D", "stage": "pursuit", "value": 1000, "close": "2026-07-01"},
+            {"id": "next", "title": "N", "stage": "closing", "value": 1000, "close": "2026-10-01"},
+            {"id": "lost", "title": "X", "stage": "lost", "value": 1000, "close": "2026-01-31"}]
+    forecast = {q["quarter"]: q for q in _portfolio(opps, as_of=D(2026, 7, 1))["forecast"]}
+    assert list(forecast) == ["overdue", "2026-Q3", "2026-Q4"]  # due today is not overdue; lost is not open
+    assert forecast["overdue"]["count"] == 1
+    assert forecast["overdue"]["weighted"]["EUR"] == pytest.approx(1000 * SETTINGS.pipeline.stages[Stage.pursuit].probability)
+
+
 def test_forecast_by_quarter_of_expected_close_open_only():
     opps = [{"id": "a", "title": "A", "stage": "pursuit", "value": 1000, "close": "2026-08-15"},
             {"id": "b", "title": "B", "stage": "closing", "value": 1000, "close": "2026-09-30"},
             {"id": "c", "title": "C", "stage": "identification", "value": 1000},
             {"id": "w", "title": "W", "stage": "contract", "value": 9999, "close": "2026-07-01"}]
-    forecast = {q["quarter"]: q for q in _portfolio(opps)["forecast"]}
+    forecast = {q["quarter"]: q for q in _portfolio(opps, as_of=D(2026, 7, 1))["forecast"]}
     assert list(forecast) == ["2026-Q3", "no close date"]
     probs = SETTINGS.pipeline.stages
     assert forecast["2026-Q3"]["count"] == 2
@@ -230,3 +242,15 @@ def test_examples_pipeline_json_matches_the_files(kamctl):
     assert sum(counts.values()) > 0
     for stage, per_currency in weighted.items():
         assert got[stage]["weighted"] == pytest.approx(per_currency), stage
+
+
+def test_pipeline_shows_a_past_close_opportunity_as_overdue(workspace, kamctl):
+    ws = workspace({"acc": "name: Acc\nopportunities:\n"
+                           "  - {id: late, title: Late, value: 1000, stage: pursuit, close: 2026-03-31}\n"
+                           "  - {id: soon, title: Soon, value: 1000, stage: pursuit, close: 2026-09-30}\n"})
+    data = json.loads(kamctl("pipeline", "--as-of", "2026-06-30", "--format", "json", ws=ws).stdout)
+    assert [(q["quarter"], q["count"]) for q in data["forecast"]] == [("overdue", 1), ("2026-Q3", 1)]
+    md = kamctl("pipeline", "--as-of", "2026-06-30", "--format", "markdown", ws=ws).stdout
+    assert "| overdue | 1 |" in md and "2026-Q1" not in md
+    table = kamctl("pipeline", "--as-of", "2026-06-30", ws=ws).stdout
+    assert "overdue" in table and "2026-Q1" not in table

@@ -6,7 +6,8 @@ function)) and ALERTS (codes of early-warning alerts) are built from it once, at
 
 `run` checks a loaded workspace: the reading and schema findings of loading (KAM0xx, KAM1xx,
 always reported) plus every check rule (KAM2xx and up) on each valid account, after kam.yaml's
-policy (checks.rules, checks.quadrants) and the caller's select/ignore. It also measures how
+policy (checks.rules, checks.quadrants: which rules run, and their severity) and the caller's
+select/ignore. It also measures how
 complete each account's plan is. Nothing here prints or exits.
 """
 
@@ -17,13 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from kamctl.checks import level, opportunities, performance, plan, relationships, staleness, strategy
+from kamctl.checks import level, opportunities, performance, plan, relationships, selection, staleness, strategy
 from kamctl.checks.registry import CheckFn, Context, checks_in
 from kamctl.findings import Finding, Severity, sort_key
 from kamctl.rules import LOADING_RULES, Rule
 from kamctl.scoring import Summary, summarise
 
-RULE_MODULES = (strategy, plan, relationships, opportunities, performance, level, staleness)
+RULE_MODULES = (strategy, plan, relationships, opportunities, performance, level, staleness, selection)
 
 
 def _registry() -> tuple[dict[str, Rule], dict[str, tuple[Rule, CheckFn]], frozenset[str]]:
@@ -77,22 +78,48 @@ def unknown_codes(patterns: Iterable[str]) -> list[str]:
 
 
 def policy_problems(settings: Any) -> list[str]:
-    """Codes in kam.yaml's checks.rules / checks.quadrants that match no rule."""
+    """Codes in kam.yaml's checks.rules / checks.quadrants that match no rule, and patterns given
+    two severities in one quadrant."""
     checks = settings.checks
-    out = [f"checks.rules: {c}" for c in unknown_codes(list(checks.rules))]
+    out = [f"checks.rules: no rule matches {c}" for c in unknown_codes(list(checks.rules))]
     for key, pol in checks.quadrants.items():
-        out += [f"checks.quadrants.{key}.ignore: {c}" for c in unknown_codes(pol.ignore)]
-        out += [f"checks.quadrants.{key}.select: {c}" for c in unknown_codes(pol.select)]
+        for name in ("ignore", "select", *(s.value for s in Severity)):
+            out += [f"checks.quadrants.{key}.{name}: no rule matches {c}"
+                    for c in unknown_codes(split_codes(getattr(pol, name)))]
+        seen: dict[str, str] = {}
+        for sev in Severity:
+            for pattern in split_codes(getattr(pol, sev.value)):
+                if seen.setdefault(pattern, sev.value) != sev.value:
+                    out.append(f"checks.quadrants.{key}: {pattern} is both {seen[pattern]} and {sev.value}")
     return out
+
+
+def _longest(code: str, pairs: Iterable[tuple[str, Any]]) -> Any:
+    """The value of the longest pattern (code or prefix) matching code, or None."""
+    best = None
+    for pattern, value in pairs:
+        if code.startswith(pattern) and (best is None or len(pattern) > len(best[0])):
+            best = (pattern, value)
+    return best[1] if best else None
 
 
 def _rule_setting(settings: Any, code: str) -> str | None:
     """kam.yaml checks.rules for a code: the longest matching code or prefix wins."""
-    best = None
-    for pattern, value in settings.checks.rules.items():
-        if code.startswith(pattern.upper()) and (best is None or len(pattern) > len(best[0])):
-            best = (pattern, value)
-    return best[1] if best else None
+    return _longest(code, ((p.upper(), v) for p, v in settings.checks.rules.items()))
+
+
+def _quadrant_severity(settings: Any, quadrant: str, code: str) -> str | None:
+    """The severity kam.yaml's checks.quadrants.QUADRANT error/warning/info gives a code, or None."""
+    pol = settings.checks.quadrants.get(quadrant)
+    if pol is None:
+        return None
+    return _longest(code, ((p, s.value) for s in Severity for p in split_codes(getattr(pol, s.value))))
+
+
+def severity_setting(settings: Any, quadrant: str, code: str) -> str | None:
+    """What kam.yaml sets for a rule in a quadrant: the quadrant's severity lists, else checks.rules
+    (a severity or `off`), else None (the rule's default)."""
+    return _quadrant_severity(settings, quadrant, code) or _rule_setting(settings, code)
 
 
 def _enabled(code: str, quadrant: str, settings: Any, select: list[str], ignore: list[str]) -> bool:
@@ -102,11 +129,11 @@ def _enabled(code: str, quadrant: str, settings: Any, select: list[str], ignore:
         return False
     pol = settings.checks.quadrants.get(quadrant)
     if pol is not None:
-        if pol.select and not matches(code, [p.upper() for p in pol.select]):
+        if pol.select and not matches(code, split_codes(pol.select)):
             return False
-        if matches(code, [p.upper() for p in pol.ignore]):
+        if matches(code, split_codes(pol.ignore)):
             return False
-    return _rule_setting(settings, code) != "off"
+    return severity_setting(settings, quadrant, code) != "off"
 
 
 # --- running the rules -------------------------------------------------------------------------------
@@ -127,14 +154,14 @@ class _Bare:
 
 def _active(quadrant: str, settings: Any, select: list[str], ignore: list[str],
             wanted: set[str] | None, cache: dict) -> list[tuple[Any, Any, str | None]]:
-    """(rule, function, severity set in kam.yaml) of every enabled rule for a quadrant; worked out
+    """(rule, function, severity set in kam.yaml for the quadrant) of every enabled rule for a quadrant; worked out
     once per run (cache) rather than per account and rule."""
     key = ("kamctl.checks.active", id(settings), quadrant, tuple(select), tuple(ignore),
            None if wanted is None else tuple(sorted(wanted)))
     hit = cache.get(key)
     if hit is not None and hit[0] is settings:
         return hit[1]
-    out = [(rule, fn, _rule_setting(settings, rule.code)) for rule, fn in CHECKS.values()
+    out = [(rule, fn, severity_setting(settings, quadrant, rule.code)) for rule, fn in CHECKS.values()
            if (wanted is None or rule.code in wanted) and _enabled(rule.code, quadrant, settings, select, ignore)]
     cache[key] = (settings, out)
     return out
@@ -223,6 +250,19 @@ def run(workspace: Any, as_of: dt.date, select: Iterable[str] | None = None,
         completeness[loaded.id] = complete
     findings.sort(key=sort_key)
     return CheckResult(findings, completeness)
+
+
+def top_rules(findings: Iterable[Finding], n: int = 3) -> list[tuple[Rule, int, Severity]]:
+    """The rules to look at first: (rule, how many findings, the most severe of them). The most
+    severe first (errors fail a check), then the most frequent, then by code."""
+    counts: dict[str, int] = {}
+    worst: dict[str, Severity] = {}
+    for f in findings:
+        counts[f.rule] = counts.get(f.rule, 0) + 1
+        if f.rule not in worst or f.severity.rank > worst[f.rule].rank:
+            worst[f.rule] = f.severity
+    order = sorted((c for c in counts if c in RULES), key=lambda c: (-worst[c].rank, -counts[c], c))
+    return [(RULES[c], counts[c], worst[c]) for c in order[:n]]
 
 
 def alerts(loaded_account: Any, settings: Any, as_of: dt.date, summary: Summary | None = None) -> list[Finding]:

@@ -46,7 +46,7 @@ def check_workspace(root: Path, ids: list[str] | None, day: dt.date, sel: list[s
         raise SettingsProblem(f"{settings_path} has problems; fix them first (see above)", settings_findings)
     problems = policy_problems(settings_model)
     if problems:
-        raise SettingsProblem(f"{settings_path}: no rule matches {'; '.join(problems)}; `kamctl rules` lists the codes")
+        raise SettingsProblem(f"{settings_path}: {'; '.join(problems)}; `kamctl rules` lists the codes")
 
     cc, kam, status = None, None, {}
     if use_cache:

@@ -6,7 +6,7 @@ from typing import Any, Iterator
 
 from kamctl.checks.registry import Context, check
 from kamctl.model.account import PAST_GATE, Opportunity, Stage
-from kamctl.pipeline import stale_by
+from kamctl.pipeline import overdue, stale_by
 
 F = "pipeline"
 
@@ -56,3 +56,16 @@ def hunter_not_handed_over(acc: Any, ctx: Context) -> Iterator:
         yield (("owner", "role"),
                f"owned by a hunter but opportunity {', '.join(repr(w) for w in won)} is won; hand it to a farmer")
 
+
+
+@check("KAM504", "past-close-date", "warning",
+       "An open opportunity whose expected close date has passed: the forecast cannot place it in a "
+       "quarter still to come (`kamctl pipeline` shows it as overdue), so the forecast overstates "
+       "what is coming.",
+       "Close it as won, lost or no-go (`kamctl opp close`), or set a new expected `close:` date.", F)
+def past_close_date(acc: Any, ctx: Context) -> Iterator:
+    for i, opp in enumerate(acc.account.opportunities):
+        if overdue(opp, ctx.as_of):
+            yield (("opportunities", i, "close"),
+                   f"opportunity '{opp.id}' is still open ({opp.stage.label}) but was expected to close "
+                   f"{opp.close.isoformat()}, {(ctx.as_of - opp.close).days} days ago")

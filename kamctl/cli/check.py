@@ -84,10 +84,25 @@ def check(
     out = formats.render(chosen, result.findings, result.completeness, fail_on.value, cases,
                          settings_path, colour=chosen == "text" and _colour())
     sys.stdout.write(out)
+    if chosen == "text":
+        sys.stdout.write(_next_steps(result.findings))
     sys.stdout.flush()
     failing = {s for s in formats.Severity if s.rank >= formats.Severity(fail_on.value).rank}
     if any(f.severity in failing for f in result.findings):
         raise typer.Exit(DATA_PROBLEM)
+
+
+def _next_steps(findings: list) -> str:
+    """What a newcomer does next (text format only: machine formats stay as they are)."""
+    from kamctl.checks import top_rules
+
+    top = top_rules(findings)
+    if not top:
+        return ""
+    width = max(len(r.name) for r, _, _ in top)
+    lines = [f"  {r.code}  {r.name:<{width}}  {n} finding{'s' if n != 1 else ''} ({sev.value})" for r, n, sev in top]
+    return ("\nWhat to do next: the rules found most (errors first)\n" + "\n".join(lines)
+            + f"\nRun `kamctl rules CODE` to learn more, e.g. `kamctl rules {top[0][0].code}`.\n")
 
 
 def rules(

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, Strict, create_model, model_validator
 
+from kamctl.findings import Severity
 from kamctl.model.account import AXES, UNSCORED, Currency, Model, Quadrant, Stage, factor_names
 
 Weight = Annotated[float, Strict(), Field(ge=0, le=100, allow_inf_nan=False)]
@@ -112,11 +113,24 @@ class Pipeline(Model):
 RuleSetting = Literal["off", "error", "warning", "info"]
 
 
-class QuadrantPolicy(Model):
-    """Rules switched off (ignore) or on (select) for accounts in one quadrant."""
+def _quadrant_policy_model() -> type[Model]:
+    """ignore, select and one list per Severity (derived, never listed twice)."""
+    fields: dict[str, Any] = {"ignore": (list[str], Field(default_factory=list)),
+                              "select": (list[str], Field(default_factory=list))}
+    fields.update({s.value: (list[str], Field(default_factory=list, description=f"Rules of severity {s.value} in this quadrant."))
+                   for s in Severity})
+    return create_model("QuadrantPolicy", __base__=Model, __doc__=QUADRANT_POLICY, **fields)
 
-    ignore: list[str] = Field(default_factory=list)
-    select: list[str] = Field(default_factory=list)
+
+QUADRANT_POLICY = """Rules for accounts in one quadrant: switched off (ignore) or on (select), and made
+stricter or looser (error, warning, info: lists of codes or prefixes).
+
+Whether a rule runs: --select/--ignore, then this quadrant's select/ignore, then checks.rules `off`
+(unless this quadrant's error/warning/info names the rule). Its severity: this quadrant's
+error/warning/info > checks.rules > the rule's default. Within those lists the longest matching
+code or prefix wins; one pattern in two lists is a settings error."""
+
+QuadrantPolicy = _quadrant_policy_model()
 
 
 class Limits(Model):
@@ -134,7 +148,10 @@ QuadrantKey = Literal[(*(q.value for q in Quadrant), UNSCORED)]  # a policy per 
 
 
 class Checks(Model):
-    """Check policy: severity or off per rule code, limits, and rule sets per quadrant."""
+    """Check policy: severity or off per rule code, limits, and rule sets and severities per quadrant.
+
+    A finding's severity: the quadrant's error/warning/info lists > rules > the rule's default.
+    """
 
     rules: dict[str, RuleSetting] = Field(default_factory=dict)
     limits: Limits = Field(default_factory=Limits)
