@@ -123,5 +123,5 @@ def test_the_rule_table_matches_kamctl_rules():
     table = {row[0]: row[1] for row in _rows("Checking plans", "code")}
     rules = _rules()
     assert len(rules) > 20, "could not read `kamctl rules`"
-    checked = {code: name for code, name in rules.items() if code[3] in "234567"}
+    checked = {code: name for code, name in rules.items() if code[3] in "2345679"}
     assert table == checked
