@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
 from typing import Any
 
@@ -108,9 +109,18 @@ def percent(value: Any) -> str:
     return "" if value is None else f"{round(value * 100):d}%"
 
 
-def score(value: Any) -> str:
-    from kamctl.scoring import rounded
+def rounded(score: float | None, places: int = 1) -> float | None:
+    """Scores are shown to one decimal, rounded half up as by hand (0.15 -> 0.2, not binary 0.1).
 
+    Float noise is dropped first (6.000000000000001 and 5.999999999999999 are 6.0).
+    """
+    if score is None:
+        return None
+    exact = Decimal(repr(round(score, 9)))
+    return float(exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)) + 0.0
+
+
+def score(value: Any) -> str:
     shown = rounded(value)
     return "" if shown is None else f"{shown:.1f}"
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from kamctl.markdown import md_table, mermaid_label, money
+from kamctl.markdown import md_table, mermaid_label, money, rounded
 from kamctl.markdown import score as one_decimal
 from kamctl.model.account import UNSCORED, Quadrant
-from kamctl.scoring import QUADRANTS, Summary, rounded
+from kamctl.scoring import QUADRANTS, Summary
 
 # the 2x2 grid as drawn: rows high then low attractiveness, columns low then high relative strength
 GRID = ((Quadrant.of(True, False), Quadrant.of(True, True)), (Quadrant.of(False, False), Quadrant.of(False, True)))

@@ -22,12 +22,20 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from kamctl import fsafe
+from kamctl import fsafe, portfolio
+from kamctl.checks import alerts as account_alerts
 from kamctl.ids import did_you_mean
 from kamctl.markdown import (_plain, md_cell, md_inline, md_text, mermaid_label, money, number, percent, score,
                              totals, words)
-from kamctl.sandbox import TemplateLimit, generate, guarded, sandbox
+from kamctl.model.account import (AGENDA, AXES, CHARTER, FIVE_QUESTIONS, DecisionMaker, FiveForces, Quarter, Stage,
+                                  Strategy)
 from kamctl.model.vocabulary import label
+from kamctl.pipeline import account_pipeline
+from kamctl.report import performance
+from kamctl.resources import data_dir
+from kamctl.sandbox import TemplateLimit, generate, guarded, sandbox
+from kamctl.scoring import summarise
+from kamctl.workspace import display
 
 ACCOUNT_DOCUMENTS = ("plan", "questionnaire", "survey")
 DOCUMENTS = (*ACCOUNT_DOCUMENTS, "portfolio")
@@ -48,8 +56,6 @@ class ContactError(Exception):
 
 
 def builtin_templates() -> Path:
-    from kamctl.resources import data_dir
-
     return data_dir("templates")
 
 
@@ -99,8 +105,6 @@ def _workspace_source(root: Path) -> Any:
 
 
 def _shown(path: str | None) -> str:
-    from kamctl.workspace import display
-
     return display(path) if path else "template"
 
 
@@ -240,20 +244,8 @@ def tidy(text: str) -> str:
 # --- context: the models plus what other modules computed ------------------------------------------
 
 
-def _optional(module: str, name: str) -> Any:
-    """A computed result from a sibling module, or None when that module is not there yet."""
-    import importlib
-
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
-
-
 def model_lists() -> dict[str, Any]:
     """Titles and descriptions from the models, so templates never keep a second copy."""
-    from kamctl.model.account import (AGENDA, AXES, CHARTER, FIVE_QUESTIONS, DecisionMaker, FiveForces, Quarter,
-                                      Stage, Strategy)
 
     def title(model: Any, name: str) -> str:
         field = model.model_fields[name]
@@ -278,7 +270,6 @@ def model_lists() -> dict[str, Any]:
 
 def account_context(account_id: str, loaded: Any, settings: Any, as_of: dt.date | None) -> dict[str, Any]:
     """Everything an account template may show, as plain data. as_of None: dates computed at today, never shown."""
-    from kamctl.scoring import summarise
 
     account = loaded.account
     when = as_of or dt.date.today()
@@ -289,12 +280,10 @@ def account_context(account_id: str, loaded: Any, settings: Any, as_of: dt.date 
         "as_of": as_of,
         **model_lists(),
     }
-    pipeline = _optional("kamctl.pipeline", "account_pipeline")
-    context["pipeline"] = pipeline(account, settings, when) if pipeline else None
-    performance = _optional("kamctl.report", "performance")
-    context["performance"] = performance(account, settings, when) if performance else None
-    alerts = _optional("kamctl.checks", "alerts")
-    context["alerts"] = list(alerts(loaded, settings, when)) if alerts else None
+    context["pipeline"] = account_pipeline(account, settings, when)
+    alerts = list(account_alerts(loaded, settings, when))
+    context["performance"] = performance(account, settings, when, alerts=alerts)
+    context["alerts"] = alerts
     moments: dict[str, None] = {}  # every moment of truth on file, latest survey first, once each
     for survey in sorted(account.performance.surveys, key=lambda s: s.date, reverse=True):
         moments.update((m.strip(), None) for m in survey.moments_of_truth if m.strip() and m.strip() not in moments)
@@ -323,15 +312,10 @@ def summary_data(summary: Any) -> dict[str, Any]:
 
 def portfolio_context(accounts: list[tuple[str, Any]], settings: Any, as_of: dt.date | None) -> dict[str, Any]:
     """The portfolio template's plain data; accounts: (id, Account) of the valid ones, in kamctl.portfolio's order."""
-    from kamctl.scoring import summarise
 
     summaries = [summarise(account_id, account, settings) for account_id, account in accounts]
     by_id = dict(accounts)
-    chart = _optional("kamctl.portfolio", "quadrant_chart")
-    order = _optional("kamctl.portfolio", "sort_key")
-    grid = _optional("kamctl.portfolio", "grid")
-    if order:
-        summaries.sort(key=order)
+    summaries.sort(key=portfolio.sort_key)
     lists = model_lists()
     worksheets = {}
     for axis, factors in lists["axes"].items():
@@ -346,12 +330,12 @@ def portfolio_context(accounts: list[tuple[str, Any]], settings: Any, as_of: dt.
         worksheets[axis] = {"rows": rows, "totals": [getattr(s.score, axis) for s in summaries],
                             "cut_point": getattr(settings.scoring.cut_points, axis)}
     shown = {s.id: summary_data(s) for s in summaries}
-    quadrants = grid(summaries, settings) if grid else None
+    quadrants = portfolio.grid(summaries, settings)
     context = plain({
         "settings": settings,
         "company": settings.company,
         "as_of": as_of,
-        "quadrant_chart": chart(summaries, settings).strip() if chart else None,
+        "quadrant_chart": portfolio.quadrant_chart(summaries, settings).strip(),
         "worksheets": worksheets,
         **lists,
     })

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping, Sequence
 
 from kamctl.model.account import Account, Stage, filled
 
@@ -91,12 +91,11 @@ def _relationships(account: Account) -> dict:
     }
 
 
-def performance(account: Account, settings: Any, as_of: dt.date, account_id: str | None = None) -> dict:
-    """The KAM performance measures of one account at as_of."""
-    from kamctl.checks import alerts as account_alerts
-
+def performance(account: Account, settings: Any, as_of: dt.date, account_id: str | None = None,
+                alerts: Sequence[Any] = ()) -> dict:
+    """The KAM performance measures of one account at as_of; alerts: its findings from kamctl.checks.alerts
+    (the caller computes them: checks use this module, so it cannot use checks)."""
     opps = account.opportunities
-    alerts = account_alerts(account, settings, as_of)
     return {
         "account": account_id,
         "name": account.name,
@@ -156,7 +155,9 @@ def portfolio(measures: Iterable[dict]) -> dict:
     }
 
 
-def report(workspace: Any, as_of: dt.date) -> dict:
-    """Measures for every valid account of a loaded workspace, and the portfolio roll-up."""
-    rows = [performance(a.account, workspace.settings, as_of, a.id) for a in workspace.valid_accounts()]
+def report(workspace: Any, as_of: dt.date, alerts: Mapping[str, Sequence[Any]]) -> dict:
+    """Measures for every valid account of a loaded workspace, and the portfolio roll-up; alerts: account id ->
+    its alerts."""
+    rows = [performance(a.account, workspace.settings, as_of, a.id, alerts.get(a.id, ()))
+            for a in workspace.valid_accounts()]
     return {"as_of": as_of.isoformat(), "accounts": rows, "portfolio": portfolio(rows)}

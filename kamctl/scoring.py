@@ -8,9 +8,9 @@ mean over the factors present and the account is marked partial.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from kamctl.markdown import rounded
 from kamctl.model.account import AXES, UNSCORED, Account, Level, Quadrant, Stage, factor_title
 
 QUADRANTS = tuple(q.value for q in Quadrant)  # the keys, in portfolio order
@@ -108,17 +108,6 @@ def score_account(account: Account, settings: Any) -> AccountScore:
     a = score_axis(account, "attractiveness", settings)
     s = score_axis(account, "relative_strength", settings)
     return AccountScore(a, s, quadrant_of(a, s, settings))
-
-
-def rounded(score: float | None, places: int = 1) -> float | None:
-    """Scores are shown to one decimal, rounded half up as by hand (0.15 -> 0.2, not binary 0.1).
-
-    Float noise is dropped first (6.000000000000001 and 5.999999999999999 are 6.0).
-    """
-    if score is None:
-        return None
-    exact = Decimal(repr(round(score, 9)))
-    return float(exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)) + 0.0
 
 
 # --- relationship level -----------------------------------------------------------------------------

@@ -319,6 +319,7 @@ def test_quarter_behind_is_found(tmp_path):
 
 
 def test_performance_measures(tmp_path):
+    from kamctl.checks import alerts
     from kamctl.report import performance, portfolio
     from kamctl.workspace import load_workspace
 
@@ -334,7 +335,7 @@ def test_performance_measures(tmp_path):
             "  alerts: [{date: 2026-06-01, message: m}]\n")
     root = make_workspace(tmp_path / "ws", {"acc": _account(body)})
     ws = load_workspace(root)
-    m = performance(ws.get("acc").account, ws.settings, AS_OF)
+    m = performance(ws.get("acc").account, ws.settings, AS_OF, alerts=alerts(ws.get("acc"), ws.settings, AS_OF))
     assert m["opportunities"]["identified"] == 4
     assert m["opportunities"]["qualified"] == 3  # b, c, and d through its history
     assert m["opportunities"]["pursued"] == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from kamctl.checks.registry import Context, check
+from kamctl.report import pro_rata
 
 F = "performance and satisfaction"
 
@@ -55,8 +56,6 @@ def satisfaction_dropped(acc: Any, ctx: Context) -> Iterator:
        "more than checks.limits.sales_behind_percent is an early warning.",
        "Update `achieved:`, or act on the gap and record it in the plan.", F, alert=True)
 def sales_behind_target(acc: Any, ctx: Context) -> Iterator:
-    from kamctl.report import pro_rata
-
     limit = ctx.settings.checks.limits.sales_behind_percent
     for i, period in enumerate(acc.account.performance.sales):
         status = pro_rata(period, ctx.as_of)

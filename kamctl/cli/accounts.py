@@ -9,8 +9,11 @@ from typing import List, Optional
 
 import typer
 
-from kamctl import fsafe
+from kamctl import fsafe, scaffold
 from kamctl.cli.common import DATA_PROBLEM, fail, id_argument, print_findings, state, workspace_root
+from kamctl.model.schema import generate
+from kamctl.workspace import (ACCOUNTS_DIR, SETTINGS_FILE, WorkspaceError, find_workspace, load_account, load_settings,
+                              load_workspace)
 
 
 def init(
@@ -20,8 +23,6 @@ def init(
 
     Example: kamctl init kam && cd kam && kamctl validate
     """
-    from kamctl import scaffold
-    from kamctl.model.schema import generate
 
     targets = [directory / "kam.yaml", directory / "accounts" / "northwind-foods.yaml"]
     existing = [str(p) for p in targets if p.exists()]
@@ -52,8 +53,6 @@ def new(
 
     Example: kamctl new acme-corp --name "Acme Corp"
     """
-    from kamctl import scaffold
-    from kamctl.workspace import ACCOUNTS_DIR
 
     if not name.strip():
         fail("--name must not be empty: give the customer's name, e.g. --name \"Acme Corp\"")
@@ -82,7 +81,6 @@ def validate(
 
     Example: kamctl -w examples validate
     """
-    from kamctl.workspace import SETTINGS_FILE, WorkspaceError, load_account, load_settings, load_workspace
 
     use_cache = not state(ctx).no_cache
     if files:
@@ -138,7 +136,6 @@ def _create(root: Path, folder: str, files: dict[str, str], missing_only: bool =
 
 def _root_for(file: Path, ctx: typer.Context) -> Path:
     """The workspace a loose file belongs to (for the outside-link check), else its own folder."""
-    from kamctl.workspace import WorkspaceError, find_workspace
 
     try:
         return find_workspace(state(ctx).workspace, start=file.resolve().parent)

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from kamctl import __version__
-from kamctl.cli.common import State
+from kamctl.cli.base import State
 from kamctl.cli.group import KamctlGroup
 
 # Command name -> (module whose register(app) adds it, the summary the root --help shows): the

@@ -9,7 +9,14 @@ from typing import List, Optional
 
 import typer
 
-from kamctl.cli.common import DATA_PROBLEM, Output, fail, id_argument, load, parse_date, print_findings, print_json, state, workspace_root
+from kamctl import formats
+from kamctl.checks import RULES, alerts, split_codes, unknown_codes
+from kamctl.checks.incremental import check_workspace
+from kamctl.cli.common import (DATA_PROBLEM, Output, console, fail, id_argument, load, parse_date, print_findings,
+                               print_json, state, workspace_root)
+from kamctl.markdown import md_table
+from kamctl.report import report as build
+from kamctl.workspace import WorkspaceError
 
 
 class CheckFormat(str, Enum):
@@ -48,16 +55,12 @@ def check(
 
     Example: kamctl -w examples check --as-of 2026-12-31 --fail-on warning
     """
-    from kamctl import formats
-    from kamctl.checks import split_codes, unknown_codes
 
     day = parse_date(as_of)
     sel, ign = split_codes(select), split_codes(ignore)
     bad = unknown_codes(sel + ign)
     if bad:
         fail(f"no rule matches {', '.join(bad)}; `kamctl rules` lists the codes")
-    from kamctl.checks.incremental import check_workspace
-    from kamctl.workspace import WorkspaceError
 
     try:
         result, cases, settings_path = check_workspace(workspace_root(ctx), ids or None, day, sel, ign,
@@ -83,7 +86,6 @@ def rules(
 
     Example: kamctl rules KAM404
     """
-    from kamctl.checks import RULES
 
     chosen = sorted(RULES.values(), key=lambda r: r.code)
     if code:
@@ -113,11 +115,9 @@ def report(
 
     Example: kamctl -w examples report --as-of 2026-12-31 --format markdown
     """
-    from kamctl.report import report as build
-
     day = parse_date(as_of)
     ws = load(ctx, ids or None)
-    data = build(ws, day)
+    data = build(ws, day, {a.id: alerts(a, ws.settings, day) for a in ws.valid_accounts()})
     if fmt is Output.json:
         print_json(data)
         return
@@ -127,13 +127,10 @@ def report(
                "attain %", "covered", "strength", "satisfaction", "trend", "alerts"]
     if fmt is Output.markdown:
         typer.echo(f"## KAM performance measures ({data['as_of']})\n")
-        from kamctl.markdown import md_table
 
         typer.echo(md_table(headers, rows), nl=False)
         return
     from rich.table import Table
-
-    from kamctl.cli.common import console
 
     table = Table(title=f"KAM performance measures ({data['as_of']})")
     for i, h in enumerate(headers):

@@ -7,16 +7,16 @@ import json
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import typer
 
 from kamctl import ids
-from kamctl.formats import finite, one_line, shown, visible
+from kamctl.cli.base import DATA_PROBLEM, OK, USAGE, State, fail, state  # noqa: F401 - the commands use them from here
+from kamctl.formats import finite, one_line, shown
+from kamctl.history import load_workspace_at
 from kamctl.ids import id_problem
-
-OK, DATA_PROBLEM, USAGE = 0, 1, 2
-
+from kamctl.workspace import WorkspaceError, find_workspace, load_workspace
 
 class Output(str, Enum):
     """--format of the read-only reports (portfolio, pipeline, report, history, diff)."""
@@ -31,27 +31,6 @@ class TableOrJson(str, Enum):
 
     table = "table"
     json = "json"
-
-
-class State:
-    """Options given before the command (`kamctl -w DIR ...`)."""
-
-    def __init__(self, workspace: Path | None = None, no_cache: bool = False) -> None:
-        self.workspace = workspace
-        self.no_cache = no_cache
-
-
-def state(ctx: typer.Context) -> State:
-    root = ctx.find_root()
-    if not isinstance(root.obj, State):
-        root.obj = State()
-    return root.obj
-
-
-def fail(message: str, code: int = USAGE) -> NoReturn:
-    """Print a one-line error to stderr and exit with code (2 usage/settings, 1 data)."""
-    typer.echo(f"kamctl: error: {visible(message)}", err=True)  # a file name's ESC is shown, not run
-    raise typer.Exit(code)
 
 
 def _id_check(kind: str) -> Any:
@@ -79,8 +58,6 @@ def id_option(*names: str, kind: str = "account id", help: str, **kwargs: Any) -
 
 
 def workspace_root(ctx: typer.Context) -> Path:
-    from kamctl.workspace import WorkspaceError, find_workspace
-
     try:
         return find_workspace(state(ctx).workspace)
     except WorkspaceError as exc:
@@ -93,13 +70,10 @@ def load(ctx: typer.Context, ids: list[str] | None = None, *, at: str | None = N
 
     at: a git revision or YYYY-MM-DD date; the workspace as it was then (kamctl.history).
     """
-    from kamctl.workspace import WorkspaceError, load_workspace
 
     root = workspace_root(ctx)
     try:
         if at is not None:
-            from kamctl.history import load_workspace_at
-
             ws = load_workspace_at(root, at, ids)
         else:
             ws = load_workspace(root, ids, use_cache=not state(ctx).no_cache)

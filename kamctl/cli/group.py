@@ -19,7 +19,7 @@ import typer
 import typer.main
 from typer.core import TyperCommand, TyperGroup
 
-from kamctl.cli.common import USAGE, fail
+from kamctl.cli.base import USAGE, fail
 from kamctl.ids import shown
 
 WITH_VALUE = ("-w", "--workspace")

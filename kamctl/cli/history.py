@@ -7,8 +7,11 @@ from typing import Any, Optional
 import typer
 
 from kamctl.cli.common import Output, console, fail, id_argument, print_json, state, workspace_root
+from kamctl.history import account_history, diff as compute
 from kamctl.ids import did_you_mean
 from kamctl.model.vocabulary import label
+from kamctl.render import RenderError, environment, render_template
+from kamctl.workspace import WorkspaceError, account_files
 
 
 def _num(value: float | None) -> str:
@@ -40,8 +43,6 @@ def _row(table: Any, *cells: Any) -> None:
 
 
 def _markdown(ctx: typer.Context, template: str, context: dict) -> None:
-    from kamctl.render import RenderError, environment, render_template
-
     try:
         typer.echo(render_template(environment(workspace_root(ctx)), template, context), nl=False)
     except RenderError as exc:
@@ -76,8 +77,6 @@ def history(
 
     Example: kamctl history acme-corp --since 2026-01-01 --format markdown
     """
-    from kamctl.history import account_history
-    from kamctl.workspace import WorkspaceError, account_files
 
     root = workspace_root(ctx)
     try:
@@ -128,8 +127,6 @@ def diff(
 
     Example: kamctl diff v2026.1 --format markdown > CHANGES.md
     """
-    from kamctl.history import diff as compute
-    from kamctl.workspace import WorkspaceError
 
     root = workspace_root(ctx)
     try:

@@ -6,11 +6,16 @@ from typing import Any, Optional
 
 import typer
 
-from kamctl.cli.common import (DATA_PROBLEM, Output, fail, id_argument, id_option, invalid_note, load, parse_date,
-                               print_csv, print_findings, print_json, workspace_root)
+from kamctl import edits, pipeline
+from kamctl.cli.common import (DATA_PROBLEM, Output, console, fail, id_argument, id_option, invalid_note, load,
+                               parse_date, print_csv, print_findings, print_json, workspace_root)
 from kamctl.ids import did_you_mean
+from kamctl.markdown import md_table
+from kamctl.model.account import OPEN_STAGES, Stage
 from kamctl.model.vocabulary import label
-from kamctl.yamlio.write import BusyError, locked
+from kamctl.pipeline import Refused, opportunity_row, portfolio_pipeline
+from kamctl.workspace import ACCOUNTS_DIR, account_files, display, load_account
+from kamctl.yamlio.write import BusyError, ConflictError, EditError, locked
 
 opp_app = typer.Typer(
     name="opp",
@@ -27,7 +32,6 @@ DATE_HELP = "Date of the step, YYYY-MM-DD (default: today)."
 def _account_file(ctx: typer.Context, account_id: str) -> Any:
     """The account, read and validated first; an unknown account is a usage error (exit 2), an invalid
     one refuses the edit (exit 1)."""
-    from kamctl.workspace import ACCOUNTS_DIR, account_files, display, load_account
 
     root = workspace_root(ctx)
     by_id = {p.stem: p for p in account_files(root)}
@@ -61,7 +65,6 @@ def _opportunity(loaded: Any, opp_id: str) -> Any:
 
 def _write(action: Any, loaded: Any) -> None:
     """Run an edit; write conflicts and files ruamel cannot keep become exit 1 with the reason."""
-    from kamctl.yamlio.write import ConflictError, EditError
 
     try:
         action()
@@ -72,8 +75,6 @@ def _write(action: Any, loaded: Any) -> None:
 
 
 def _plan(planner: Any, *args: Any, **kwargs: Any) -> Any:
-    from kamctl.pipeline import Refused
-
     try:
         return planner(*args, **kwargs)
     except Refused as exc:
@@ -81,8 +82,6 @@ def _plan(planner: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def _stage(value: Optional[str], option: str) -> Any:
-    from kamctl.model.account import Stage
-
     if value is None:
         return None
     try:
@@ -109,8 +108,6 @@ def add(
     import math
     import re
 
-    from kamctl import edits, pipeline
-
     when = parse_date(date, "--date")
     close_date = parse_date(close, "--close") if close is not None else None
     if not title.strip():
@@ -136,8 +133,6 @@ def add(
 
 
 def _apply(loaded: Any, opp: Any, change: Any) -> None:
-    from kamctl import edits
-
     _write(lambda: edits.apply_change(loaded.file, opp.id, change), loaded)
     forced = " (forced)" if change.entry.get("forced") else ""
     typer.echo(f"{loaded.id}/{opp.id}: {opp.stage.label} -> {change.stage.label}{forced} ({loaded.path})")
@@ -160,7 +155,6 @@ def advance(
 
     Example: kamctl opp advance acme-corp ready-meal-film --note "Budget confirmed"
     """
-    from kamctl import pipeline
 
     when = parse_date(date, "--date")
     target = _stage(to, "--to")
@@ -186,7 +180,6 @@ def decide(
 
     Example: kamctl opp decide acme-corp ready-meal-film go --reason "Fits our film line" --by "Dana Reyes"
     """
-    from kamctl import pipeline
 
     when = parse_date(date, "--date")
     choice = decision.lower().replace("-", "_")
@@ -212,7 +205,6 @@ def close(
 
     Example: kamctl opp close acme-corp ready-meal-film won --note "Signed for three years"
     """
-    from kamctl import pipeline
 
     when = parse_date(date, "--date")
     if outcome.lower() not in pipeline.OUTCOMES:
@@ -251,8 +243,6 @@ def list_(
 
     Example: kamctl -w examples opp list --open --format csv
     """
-    from kamctl.model.account import OPEN_STAGES
-    from kamctl.pipeline import opportunity_row
 
     if fmt not in ("table", "json", "csv"):
         fail(f"--format {fmt!r}: choose table, json or csv")
@@ -286,7 +276,6 @@ def list_(
                           f"{r['probability']:.0%}", _money(r["weighted"]), r["close"] or "",
                           "" if r["days_in_stage"] is None else str(r["days_in_stage"]),
                           "" if r["stale_by"] is None else str(r["stale_by"]))
-        from kamctl.cli.common import console
 
         console().print(table)
     raise typer.Exit(invalid_note(ws))
@@ -308,7 +297,6 @@ def pipeline_command(
 
     Example: kamctl -w examples pipeline --as-of 2026-12-31 --format markdown
     """
-    from kamctl.pipeline import portfolio_pipeline
 
     day = parse_date(as_of)
     ws = load(ctx, at=at)
@@ -358,8 +346,6 @@ def _sections(data: dict) -> list[tuple[str, list[str], list[list[str]]]]:
 def _table(data: dict) -> None:
     from rich.table import Table
 
-    from kamctl.cli.common import console
-
     out = console()
     for title, header, rows in _sections(data):
         if not rows:
@@ -374,8 +360,6 @@ def _table(data: dict) -> None:
 
 
 def _markdown(data: dict) -> str:
-    from kamctl.markdown import md_table
-
     lines = [f"# Pipeline as of {data['as_of']}", ""]
     for title, header, rows in _sections(data):
         lines += [f"## {title}", ""]

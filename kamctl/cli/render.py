@@ -8,8 +8,9 @@ from typing import Any, Optional
 
 import typer
 
-from kamctl import fsafe
+from kamctl import fsafe, render
 from kamctl.cli.common import DATA_PROBLEM, USAGE, fail, id_argument, id_option, load, parse_date, print_findings
+from kamctl.render import RenderError
 
 render_app = typer.Typer(
     name="render",
@@ -60,7 +61,6 @@ def portfolio(ctx: typer.Context, out: Optional[Path] = OUT, as_of: Optional[str
 
     Example: kamctl -w examples render portfolio --out docs/
     """
-    from kamctl import render
 
     ws = load(ctx)
     _report_invalid(ws)
@@ -80,7 +80,6 @@ def render_all(ctx: typer.Context,
 
     Example: kamctl -w examples render all --out docs/kam
     """
-    from kamctl import render
 
     ws = load(ctx)
     _report_invalid(ws)
@@ -107,8 +106,6 @@ def render_all(ctx: typer.Context,
 
 def _account_document(ctx: typer.Context, kind: str, account_id: str, out: Path | None, as_of: str | None,
                       **options: Any) -> None:
-    from kamctl import render
-
     ws = load(ctx, [account_id])
     when = _date(as_of)
     loaded = ws.accounts[0]
@@ -143,7 +140,6 @@ def _report_invalid(ws: Any) -> None:
 
 def _run(make: Any) -> str:
     """Render; a template problem is a one-line error naming the template file, exit 1."""
-    from kamctl.render import RenderError
 
     try:
         return make()

@@ -7,6 +7,8 @@ from pathlib import Path
 import typer
 
 from kamctl.cli.common import DATA_PROBLEM, fail
+from kamctl.model.schema import generate
+from kamctl.yamlio.write import atomic_write
 
 
 def schema(
@@ -17,8 +19,6 @@ def schema(
 
     Example: kamctl schema --check   (in CI: fails when schemas/ is out of date)
     """
-    from kamctl.model.schema import generate
-    from kamctl.yamlio.write import atomic_write
 
     stale = []
     for name, text in generate().items():
