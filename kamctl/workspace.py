@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from kamctl import fsafe
+from kamctl import fsafe, pool
 from kamctl.cache import Cache
 from kamctl.errors import WorkspaceError
 from kamctl.findings import Finding, Severity
@@ -456,14 +456,14 @@ def _load_workspace(root: Path, ids: Iterable[str] | None, parser: str, files: I
         cache = Cache(root)
     accounts: list[LoadedAccount] = []
     todo: list[tuple[int, LoadedAccount, bytes | None, str | None]] = []  # files the cache does not have
-    if _workers(len(files)) > 1 and (cache is None or not cache.entries.is_dir()):
+    if pool.workers(len(files)) > 1 and (cache is None or not cache.entries.is_dir()):
         # nothing to look up (no cache yet, or --no-cache): the workers read the files themselves
         for f in files:
             loaded = LoadedAccount(f.stem, display(f), f)
             loaded._root = root
             accounts.append(loaded)
             todo.append((len(accounts) - 1, loaded, None, None))
-        if _parse_parallel(todo, parser, cache, _workers(len(todo)), checker):
+        if _parse_parallel(todo, parser, cache, pool.workers(len(todo)), checker):
             if cache is not None:
                 cache.flush()
             return Workspace(root, settings, shown, settings_findings, accounts)
@@ -477,7 +477,7 @@ def _load_workspace(root: Path, ids: Iterable[str] | None, parser: str, files: I
         if key is not None and _from_cache(loaded, cache, key):
             continue
         todo.append((len(accounts) - 1, loaded, raw, key))
-    workers = _workers(len(todo))
+    workers = pool.workers(len(todo))
     if workers > 1 and _parse_parallel(todo, parser, cache, workers, checker):
         pass
     else:
@@ -491,25 +491,6 @@ def _load_workspace(root: Path, ids: Iterable[str] | None, parser: str, files: I
     if cache is not None:
         cache.flush()  # one pack file for the whole run
     return Workspace(root, settings, shown, settings_findings, accounts)
-
-
-PARALLEL_MIN_FILES = 100  # files to parse below which a process pool costs more than it saves (measured)
-PARALLEL_ENV = "KAMCTL_WORKERS"  # a number to force (1 turns the pool off)
-
-
-def _workers(n_files: int) -> int:
-    forced = os.environ.get(PARALLEL_ENV, "")
-    if forced.isascii() and forced.isdigit():
-        return max(1, int(forced)) if n_files > 1 else 1
-    if forced:  # str.isdigit() alone takes '²', which int() refuses
-        raise WorkspaceError(f"{PARALLEL_ENV}={forced!r}: write a whole number such as 4 (1 turns the pool off)")
-    if n_files < PARALLEL_MIN_FILES:
-        return 1
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    return min(cores, 8)
 
 
 def _parse_chunk(args: tuple) -> list[tuple]:
@@ -556,20 +537,13 @@ def _parse_chunk(args: tuple) -> list[tuple]:
 
 def _parse_parallel(todo: list, parser: str, cache: Any, workers: int, checker: Any = None) -> bool:
     """Parse todo's files in a process pool; False when no pool can run here (then do it serially)."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return False
     size = max(1, min(100, len(todo) // (workers * 4) or 1))
     root = todo[0][1]._root
     chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
     jobs = [([(lo.file, lo.path, raw, key) for _, lo, raw, key in chunk], root, parser, cache is not None, checker)
             for chunk in chunks]
-    try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            results = list(pool.map(_parse_chunk, jobs))
-    except (OSError, RuntimeError):  # no processes allowed here, or a worker died: do it in this process
+    results = pool.run(_parse_chunk, jobs, workers)
+    if results is None:
         return False
     for chunk, result in zip(chunks, results):
         for (_, loaded, _, _), (account, findings, packed, tree, digest, stored, checked) in zip(chunk, result):
