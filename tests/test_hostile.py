@@ -331,11 +331,11 @@ def test_a_cache_copied_from_elsewhere_never_matches(cached_ws, tmp_path, monkey
     load_workspace(cached_ws)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "another-user"))
     with monkeypatch.context() as m:
-        from kamctl.yamlio import read
+        from kamctl import workspace
 
         calls = []
-        original = read.parse_bytes
-        m.setattr(read, "parse_bytes", lambda raw, shown, *a, **k: calls.append(shown) or original(raw, shown, *a, **k))
+        original = workspace.parse_bytes
+        m.setattr(workspace, "parse_bytes", lambda raw, shown, *a, **k: calls.append(shown) or original(raw, shown, *a, **k))
         load_workspace(cached_ws)
     assert len([c for c in calls if "accounts" in c]) == 2
 
