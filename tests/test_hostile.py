@@ -239,6 +239,7 @@ def _n_entries(root):
 
 
 def _no_parsing(monkeypatch):
+    from kamctl import workspace
     from kamctl.yamlio import read
 
     original = read.parse_bytes
@@ -247,7 +248,7 @@ def _no_parsing(monkeypatch):
         if "accounts" in shown:
             raise AssertionError("parsed although the cache holds the file")
         return original(raw, shown, *args, **kwargs)
-    monkeypatch.setattr(read, "parse_bytes", boom)
+    monkeypatch.setattr(workspace, "parse_bytes", boom)  # where accounts are parsed
 
 
 def test_cache_serves_unchanged_files_and_hides_from_git(cached_ws, monkeypatch):
