@@ -42,7 +42,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from kamctl import fsafe
+from kamctl import __version__, fsafe
 
 CACHE_DIR = ".kamctl-cache"
 FORMAT = "kamctl-cache-2"
@@ -54,8 +54,6 @@ def code_hash() -> str:
     """kamctl's version and the source of everything that shapes a cached result."""
     global _code_hash
     if _code_hash is None:
-        from kamctl import __version__
-
         import sys
 
         h = hashlib.blake2b(f"{__version__} {sys.version}".encode(), digest_size=16)
@@ -321,8 +319,6 @@ def check_code_hash() -> str:
     global _check_code_hash
     if _check_code_hash is None:
         import sys
-
-        from kamctl import __version__
 
         pydantic = sys.modules.get("pydantic")
         h = hashlib.blake2b(f"{__version__} {sys.version} {getattr(pydantic, 'VERSION', '')}".encode(),

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kamctl.model.account import Opportunity
+from kamctl.model.account import Account, Opportunity
 from kamctl.yamlio import write
 
 OPPORTUNITY_KEYS = tuple(Opportunity.model_fields)  # the key order written, the model's field order
@@ -396,8 +396,6 @@ def add_opportunity(file: str | Path, fields: dict[str, Any], entry: dict[str, A
 
 
 def _add_opportunity(file: str | Path, fields: dict[str, Any], entry: dict[str, Any], root: Any) -> bool:
-    from kamctl.model.account import Account
-
     rt, outline = _open(file, lambda o: (max(0, len(o.starts) - 2), len(o.starts) - 1), root)
     if fields.get("id") is not None and fields["id"] in (outline.ids if outline else [find(rt.data, fields["id"])
                                                                                        and fields["id"]]):

@@ -31,9 +31,6 @@ class Finding:
         d["severity"] = self.severity.value
         return d
 
-    def location(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}"
-
 
 def sort_key(f: Finding) -> tuple:
     return (f.file, f.line, f.column, f.rule)

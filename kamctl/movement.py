@@ -12,8 +12,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from kamctl.checks import alerts
+from kamctl.findings import Severity
+from kamctl.present import rounded
 from kamctl.model.vocabulary import Stage, label
 from kamctl.present import totals
+from kamctl.pipeline import account_pipeline
+from kamctl.scoring import summarise
 
 AXIS_WORDS = {"attractiveness": "attractiveness", "relative_strength": "relative strength"}
 
@@ -41,31 +46,16 @@ def _latest_satisfaction(account: Any) -> float | None:
 
 
 def _open_value(account: Any, settings: Any, as_of: dt.date) -> dict[str, float]:
-    from kamctl.pipeline import account_pipeline
-
     return dict(sorted(account_pipeline(account, settings, as_of)["open_value"].items()))
 
 
 def alerts_of(loaded: Any, settings: Any, as_of: dt.date) -> list[dict[str, str]]:
-    """Early-warning alerts from kamctl.checks.alerts; without it, the unresolved manual alerts."""
-    try:
-        from kamctl.checks import alerts as find_alerts  # type: ignore[attr-defined]
-    except ImportError:
-        find_alerts = None
-    if find_alerts is not None:
-        out = []
-        for a in find_alerts(loaded, settings, as_of):
-            rule = a.get("rule") if isinstance(a, dict) else getattr(a, "rule", "")
-            message = a.get("message") if isinstance(a, dict) else getattr(a, "message", str(a))
-            out.append({"rule": str(rule or ""), "message": str(message or "")})
-        return out
-    return [{"rule": "manual", "message": a.message} for a in loaded.account.performance.alerts if not a.resolved]
+    """The early-warning alerts (kamctl.checks.alerts: computed ones and unresolved manual ones) as rule, message."""
+    return [{"rule": a.rule, "message": a.message} for a in alerts(loaded, settings, as_of)]
 
 
 def state_of(loaded: Any, settings: Any, as_of: dt.date, with_alerts: bool = False) -> AccountState:
     """The comparable state of one loaded account (valid or not)."""
-    from kamctl.findings import Severity
-    from kamctl.scoring import rounded, summarise
 
     problems = sum(1 for f in loaded.findings if f.severity is Severity.error)
     account = loaded.account
@@ -212,7 +202,6 @@ def compare(before_ws: Any, after_ws: Any, as_of_before: dt.date, as_of_after: d
             threshold: float = 0.5) -> dict[str, Any]:
     """Accounts added/removed, quadrant moves, score changes of at least threshold, level changes,
     opportunities won/lost/no-go/advanced and new alerts between two workspaces; plain data."""
-    from kamctl.findings import Severity
 
     def states(ws: Any, as_of: dt.date) -> dict[str, AccountState]:
         return {la.id: state_of(la, ws.settings, as_of) for la in ws.accounts}

@@ -11,7 +11,8 @@ from typing import Any
 from kamctl.present import md_table, mermaid_label, money
 from kamctl.present import score as one_decimal
 from kamctl.model.account import UNSCORED, Quadrant
-from kamctl.scoring import QUADRANTS, Summary, rounded
+from kamctl.scoring import QUADRANTS, Summary
+from kamctl.present import rounded
 
 # the 2x2 grid as drawn: rows high then low attractiveness, columns low then high relative strength
 GRID = ((Quadrant.of(True, False), Quadrant.of(True, True)), (Quadrant.of(False, False), Quadrant.of(False, True)))

@@ -30,6 +30,9 @@ from kamctl.present import (_plain, label, md_cell, md_inline, md_text, mermaid_
 from kamctl.sandbox import TemplateLimit, generate, guarded, sandbox
 from kamctl.model import audience
 from kamctl.model.account import Account, DecisionMaker
+from kamctl.model.account import AGENDA, AXES, CHARTER, FIVE_QUESTIONS, FiveForces, Quarter, Stage, Strategy
+from kamctl.resources import data_dir
+from kamctl.workspace import display
 
 ACCOUNT_DOCUMENTS = ("plan", "questionnaire", "survey")
 DOCUMENTS = (*ACCOUNT_DOCUMENTS, "portfolio")
@@ -50,8 +53,6 @@ class ContactError(Exception):
 
 
 def builtin_templates() -> Path:
-    from kamctl.resources import data_dir
-
     return data_dir("templates")
 
 
@@ -101,8 +102,6 @@ def _workspace_source(root: Path) -> Any:
 
 
 def _shown(path: str | None) -> str:
-    from kamctl.workspace import display
-
     return display(path) if path else "template"
 
 
@@ -244,8 +243,6 @@ def tidy(text: str) -> str:
 
 def model_lists() -> dict[str, Any]:
     """Titles and descriptions from the models, so templates never keep a second copy."""
-    from kamctl.model.account import (AGENDA, AXES, CHARTER, FIVE_QUESTIONS, DecisionMaker, FiveForces, Quarter,
-                                      Stage, Strategy)
 
     def title(model: Any, name: str) -> str:
         field = model.model_fields[name]

@@ -11,6 +11,8 @@ from pathlib import Path
 from kamctl.model.account import Quadrant
 from kamctl.pipeline import quarter
 from kamctl.resources import data_dir
+from kamctl.model.account import AXES, FIVE_QUESTIONS, FarmerCycle, FiveForces, Strategy
+from kamctl.model.settings import Settings
 
 QUADRANT_POSITIONS = {q.value: q.position for q in Quadrant}
 
@@ -41,16 +43,12 @@ def _env():
 
 
 def _axes(settings) -> dict[str, list[dict]]:
-    from kamctl.model.account import AXES
-
     return {axis: [{"name": n, "title": f.title, "description": f.description,
                     "weight": settings.scoring.weights_for(axis)[n]}
                    for n, f in model.model_fields.items()] for axis, model in AXES.items()}
 
 
 def settings_text(schema_ref: str) -> str:
-    from kamctl.model.settings import Settings
-
     settings = Settings()
     quadrants = {k: {**q, "position": QUADRANT_POSITIONS[k]} for k, q in settings.quadrants.model_dump().items()}
     return _env().get_template("kam.yaml.j2").render(
@@ -58,9 +56,6 @@ def settings_text(schema_ref: str) -> str:
 
 
 def account_text(account_id: str, name: str, schema_ref: str) -> str:
-    from kamctl.model.account import FIVE_QUESTIONS, FarmerCycle, FiveForces, Strategy
-    from kamctl.model.settings import Settings
-
     questions = [{"name": q, "description": Strategy.model_fields[q].description} for q in FIVE_QUESTIONS]
     return _env().get_template("account.yaml.j2").render(
         id=account_id, name=name, schema_ref=schema_ref, axes=_axes(Settings()), questions=questions,

@@ -11,10 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from kamctl import fsafe
+from kamctl import fsafe, pool
+from kamctl.cache import Cache
 from kamctl.errors import WorkspaceError
 from kamctl.findings import Finding, Severity
 from kamctl.ids import ID_RE, did_you_mean
+from kamctl.model.account import Account
+from kamctl.model.settings import Settings
+from kamctl.model.validate import duplicate_ids, validate
+from kamctl.yamlio.read import Positions, parse_bytes, read_bytes, read_file
 
 SETTINGS_FILE = "kam.yaml"
 ACCOUNTS_DIR = "accounts"
@@ -98,8 +103,6 @@ class LoadedAccount:
         if self._account is None and self._account_json is not None:
             from pydantic import ValidationError
 
-            from kamctl.model.account import Account
-
             try:
                 self._account = Account.model_validate_json(self._account_json)
             except (ValidationError, ValueError):  # cannot happen for our own JSON; stay correct anyway
@@ -114,8 +117,6 @@ class LoadedAccount:
         self._account, self._account_json = value, None
 
     def _reload(self) -> None:
-        from kamctl.yamlio.read import read_bytes
-
         self.findings, self._positions, self._packed = [], None, None
         raw, refused = read_bytes(self.file, self.path, self._root)
         if raw is None:
@@ -137,8 +138,6 @@ class LoadedAccount:
         self._positions = value
 
     def _unpack(self) -> Any:
-        from kamctl.yamlio.read import Positions, read_file
-
         if self._packed is not None:
             kind, blob = self._packed
             try:
@@ -153,7 +152,6 @@ class LoadedAccount:
 
     def pack(self) -> None:
         """Keep the positions as bytes until asked for (loading many files)."""
-        from kamctl.yamlio.read import Positions
 
         if isinstance(self._positions, Positions) and self._positions.root is not None and self._packed is None:
             import marshal
@@ -276,9 +274,6 @@ def load_settings(root: Path, parser: str = "auto", raw: bytes | None = None,
 
     raw/shown: the file's bytes and displayed name when it comes from elsewhere (a git revision).
     """
-    from kamctl.model.settings import Settings
-    from kamctl.model.validate import validate
-    from kamctl.yamlio.read import parse_bytes, read_file
 
     path = root / SETTINGS_FILE
     shown = shown or display(path)
@@ -319,7 +314,6 @@ def load_account(file: Path, root: Path, parser: str = "auto", cache: Any = None
 
 def _open_account(file: Path, root: Path) -> tuple[LoadedAccount, bytes | None]:
     """The file's LoadedAccount and bytes; no bytes when the name or the file itself is refused."""
-    from kamctl.yamlio.read import read_bytes
 
     shown = display(file)
     loaded = LoadedAccount(id=file.stem, path=shown, file=file)
@@ -350,8 +344,6 @@ def _from_cache(loaded: LoadedAccount, cache: Any, key: str) -> bool:
 
 def _parse_account(loaded: LoadedAccount, raw: bytes, parser: str, cache: Any, key: str | None,
                    as_json: bool = False) -> LoadedAccount:
-    from kamctl.yamlio.read import parse_bytes
-
     doc = parse_bytes(raw, loaded.path, parser)
     _validate_into(loaded, doc)
     if loaded.ok and not loaded.findings:
@@ -386,9 +378,6 @@ def load_account_bytes(raw: bytes, file: Path, shown: str, parser: str = "auto",
 
 
 def _validate_into(loaded: LoadedAccount, doc: Any) -> None:
-    from kamctl.model.account import Account
-    from kamctl.model.validate import duplicate_ids, validate
-
     shown = loaded.path
     loaded.findings.extend(doc.findings)
     loaded.positions = doc.positions
@@ -464,19 +453,17 @@ def _load_workspace(root: Path, ids: Iterable[str] | None, parser: str, files: I
     files = [Path(f) for f in files]
     cache = None
     if use_cache:
-        from kamctl.cache import Cache
-
         cache = Cache(root)
     accounts: list[LoadedAccount] = []
     todo: list[tuple[int, LoadedAccount, bytes | None, str | None]] = []  # files the cache does not have
-    if _workers(len(files)) > 1 and (cache is None or not cache.entries.is_dir()):
+    if pool.workers(len(files)) > 1 and (cache is None or not cache.entries.is_dir()):
         # nothing to look up (no cache yet, or --no-cache): the workers read the files themselves
         for f in files:
             loaded = LoadedAccount(f.stem, display(f), f)
             loaded._root = root
             accounts.append(loaded)
             todo.append((len(accounts) - 1, loaded, None, None))
-        if _parse_parallel(todo, parser, cache, _workers(len(todo)), checker):
+        if _parse_parallel(todo, parser, cache, pool.workers(len(todo)), checker):
             if cache is not None:
                 cache.flush()
             return Workspace(root, settings, shown, settings_findings, accounts)
@@ -490,7 +477,7 @@ def _load_workspace(root: Path, ids: Iterable[str] | None, parser: str, files: I
         if key is not None and _from_cache(loaded, cache, key):
             continue
         todo.append((len(accounts) - 1, loaded, raw, key))
-    workers = _workers(len(todo))
+    workers = pool.workers(len(todo))
     if workers > 1 and _parse_parallel(todo, parser, cache, workers, checker):
         pass
     else:
@@ -506,33 +493,12 @@ def _load_workspace(root: Path, ids: Iterable[str] | None, parser: str, files: I
     return Workspace(root, settings, shown, settings_findings, accounts)
 
 
-PARALLEL_MIN_FILES = 100  # files to parse below which a process pool costs more than it saves (measured)
-PARALLEL_ENV = "KAMCTL_WORKERS"  # a number to force (1 turns the pool off)
-
-
-def _workers(n_files: int) -> int:
-    forced = os.environ.get(PARALLEL_ENV, "")
-    if forced.isascii() and forced.isdigit():
-        return max(1, int(forced)) if n_files > 1 else 1
-    if forced:  # str.isdigit() alone takes '²', which int() refuses
-        raise WorkspaceError(f"{PARALLEL_ENV}={forced!r}: write a whole number such as 4 (1 turns the pool off)")
-    if n_files < PARALLEL_MIN_FILES:
-        return 1
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    return min(cores, 8)
-
-
 def _parse_chunk(args: tuple) -> list[tuple]:
     """In a worker: parse and validate, send back small results (and the cache key of each entry to
     store: the parent writes them all in one pack)."""
     items, root, parser, use_cache, checker = args
     cache = None
     if use_cache:
-        from kamctl.cache import Cache
-
         cache = Cache(root)
     out = []
     for file, shown, raw, key in items:
@@ -571,23 +537,13 @@ def _parse_chunk(args: tuple) -> list[tuple]:
 
 def _parse_parallel(todo: list, parser: str, cache: Any, workers: int, checker: Any = None) -> bool:
     """Parse todo's files in a process pool; False when no pool can run here (then do it serially)."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    import kamctl.model.account  # noqa: F401  (imported once here, inherited by forked workers)
-    from kamctl.yamlio.read import Positions
-
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return False
     size = max(1, min(100, len(todo) // (workers * 4) or 1))
     root = todo[0][1]._root
     chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
     jobs = [([(lo.file, lo.path, raw, key) for _, lo, raw, key in chunk], root, parser, cache is not None, checker)
             for chunk in chunks]
-    try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            results = list(pool.map(_parse_chunk, jobs))
-    except (OSError, RuntimeError):  # no processes allowed here, or a worker died: do it in this process
+    results = pool.run(_parse_chunk, jobs, workers)
+    if results is None:
         return False
     for chunk, result in zip(chunks, results):
         for (_, loaded, _, _), (account, findings, packed, tree, digest, stored, checked) in zip(chunk, result):

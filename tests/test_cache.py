@@ -34,6 +34,7 @@ def _guard(monkeypatch):
     """Fail on any parse of an account file, any Pydantic validation of an account, any rule run."""
     from kamctl import checks
     from kamctl.model.account import Account
+    from kamctl import workspace
     from kamctl.yamlio import read
 
     original = read.parse_bytes
@@ -46,7 +47,7 @@ def _guard(monkeypatch):
     def boom(*args, **kwargs):
         raise AssertionError("work done although the check cache holds the result")
 
-    monkeypatch.setattr(read, "parse_bytes", parse)
+    monkeypatch.setattr(workspace, "parse_bytes", parse)  # where accounts are parsed
     monkeypatch.setattr(checks, "check_account", boom)
     monkeypatch.setattr(Account, "model_validate_json", boom)
     monkeypatch.setattr(Account, "model_validate", boom)
@@ -183,6 +184,7 @@ def test_validate_and_score_stay_warm_after_check(kamctl, examples, monkeypatch)
     bare_validate = kamctl("--no-cache", "validate", ws=examples)
     bare_score = kamctl("--no-cache", "score", ws=examples)
     kamctl("check", "--as-of", AS_OF, ws=examples)
+    from kamctl import workspace
     from kamctl.yamlio import read
 
     original = read.parse_bytes
@@ -191,7 +193,7 @@ def test_validate_and_score_stay_warm_after_check(kamctl, examples, monkeypatch)
         if "accounts" in str(shown):
             raise AssertionError("parsed although the parse cache holds the file")
         return original(raw, shown, *args, **kwargs)
-    monkeypatch.setattr(read, "parse_bytes", parse)
+    monkeypatch.setattr(workspace, "parse_bytes", parse)  # where accounts are parsed
     for args, bare in ((["validate"], bare_validate), (["score"], bare_score)):
         r = kamctl(*args, ws=examples)
         assert (r.exit_code, r.stdout, r.stderr) == (bare.exit_code, bare.stdout, bare.stderr)

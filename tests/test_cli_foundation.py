@@ -322,12 +322,12 @@ def _commands() -> list[list[str]]:
     out: list[list[str]] = []
 
     def walk(cmd, path):
-        subs = getattr(cmd, "commands", None)
-        if subs:
+        if hasattr(cmd, "list_commands"):  # a group (the root loads its commands lazily)
             if not path:
                 out.append(path)
-            for name, sub in subs.items():
-                walk(sub, path + [name])
+            ctx = typer.Context(cmd)
+            for name in cmd.list_commands(ctx):
+                walk(cmd.get_command(ctx, name), path + [name])
         else:
             out.append(path)
 

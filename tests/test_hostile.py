@@ -240,6 +240,7 @@ def _n_entries(root):
 
 
 def _no_parsing(monkeypatch):
+    from kamctl import workspace
     from kamctl.yamlio import read
 
     original = read.parse_bytes
@@ -248,7 +249,7 @@ def _no_parsing(monkeypatch):
         if "accounts" in shown:
             raise AssertionError("parsed although the cache holds the file")
         return original(raw, shown, *args, **kwargs)
-    monkeypatch.setattr(read, "parse_bytes", boom)
+    monkeypatch.setattr(workspace, "parse_bytes", boom)  # where accounts are parsed
 
 
 def test_cache_serves_unchanged_files_and_hides_from_git(cached_ws, monkeypatch):
@@ -332,11 +333,11 @@ def test_a_cache_copied_from_elsewhere_never_matches(cached_ws, tmp_path, monkey
     load_workspace(cached_ws)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "another-user"))
     with monkeypatch.context() as m:
-        from kamctl.yamlio import read
+        from kamctl import workspace
 
         calls = []
-        original = read.parse_bytes
-        m.setattr(read, "parse_bytes", lambda raw, shown, *a, **k: calls.append(shown) or original(raw, shown, *a, **k))
+        original = workspace.parse_bytes
+        m.setattr(workspace, "parse_bytes", lambda raw, shown, *a, **k: calls.append(shown) or original(raw, shown, *a, **k))
         load_workspace(cached_ws)
     assert len([c for c in calls if "accounts" in c]) == 2
 

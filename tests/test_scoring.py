@@ -10,8 +10,8 @@ from kamctl.model.account import Account, Level, factor_names
 from kamctl.model.settings import Settings
 from kamctl.present import mermaid_label
 from kamctl.portfolio import coordinate, quadrant_chart, rows
-from kamctl.scoring import (NEXT_STEP, RESPONSE, ready_to_farm, relationship_level, rounded, score_account,
-                            summarise)
+from kamctl.scoring import NEXT_STEP, RESPONSE, ready_to_farm, relationship_level, score_account, summarise
+from kamctl.present import rounded
 
 
 def account(**data) -> Account:

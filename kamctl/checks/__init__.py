@@ -21,8 +21,11 @@ from typing import Any, Iterable
 from kamctl.checks import level, opportunities, performance, plan, relationships, selection, staleness, strategy
 from kamctl.checks.registry import CheckFn, Context, checks_in
 from kamctl.findings import Finding, Severity, sort_key
+from kamctl.model.account import AGENDA, CHARTER, FIVE_QUESTIONS, PAST_GATE, filled
 from kamctl.rules import LOADING_RULES, Rule
 from kamctl.scoring import Summary, summarise
+from kamctl.checks.plan import TACTIC_NEEDS
+from kamctl.checks.opportunities import decided
 
 RULE_MODULES = (strategy, plan, relationships, opportunities, performance, level, staleness, selection)
 
@@ -296,9 +299,6 @@ def account_completeness(account: Any, settings: Any, as_of: dt.date) -> dict[st
     stage). performance: a sales target, achieved and forecast for the year of as_of, a survey
     within the survey limit, with a score. overall: the mean of the five.
     """
-    from kamctl.checks.opportunities import decided
-    from kamctl.checks.plan import TACTIC_NEEDS
-    from kamctl.model.account import AGENDA, CHARTER, FIVE_QUESTIONS, PAST_GATE, filled
 
     limits = settings.checks.limits
     s = account.strategy

@@ -13,8 +13,13 @@ import os
 from pathlib import Path
 from typing import Any
 
+from kamctl.cache import CheckCache
+from kamctl.checks import CheckResult, Checker, check_each, policy_problems
+from kamctl.findings import Finding, Severity, sort_key
 from kamctl.git import git_state
-from kamctl.workspace import WorkspaceError
+from kamctl.workspace import (ACCOUNTS_DIR, SETTINGS_FILE, WorkspaceError, account_files, content_digest, display,
+                              load_settings, load_workspace, select_files)
+from kamctl.yamlio.read import read_bytes
 
 
 class SettingsProblem(WorkspaceError):
@@ -32,12 +37,6 @@ def check_workspace(root: Path, ids: list[str] | None, day: dt.date, sel: list[s
     Returns (CheckResult, {account id: shown path}, kam.yaml's shown path); raises WorkspaceError
     for unknown ids and SettingsProblem when kam.yaml is invalid or names unknown rules.
     """
-    from kamctl.cache import CheckCache
-    from kamctl.checks import Checker, CheckResult, check_each, policy_problems
-    from kamctl.findings import Finding, Severity, sort_key
-    from kamctl.workspace import (SETTINGS_FILE, account_files, content_digest, load_settings, load_workspace,
-                                  select_files)
-    from kamctl.yamlio.read import read_bytes
 
     files = select_files(root, ids)
     settings = load_settings(root)
@@ -103,8 +102,6 @@ def check_workspace(root: Path, ids: list[str] | None, day: dt.date, sel: list[s
 def _shown_names(root: Path) -> Any:
     """file -> kamctl.workspace.display(file), for the files of accounts/, without a relpath per file."""
     from pathlib import Path
-
-    from kamctl.workspace import ACCOUNTS_DIR, display
 
     folder = Path(root) / ACCOUNTS_DIR
     base = display(folder)  # relative to the current folder when inside it, else as given: so is each file

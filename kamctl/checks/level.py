@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from kamctl.checks.registry import Context, check
+from kamctl.scoring import relationship_level
 
 F = "relationship level and alerts"
 
@@ -16,8 +17,6 @@ F = "relationship level and alerts"
        "Correct relationship.level, or update price_sensitivity and loyalty if the evidence changed.",
        F, alert=True)
 def level_disagrees(acc: Any, ctx: Context) -> Iterator:
-    from kamctl.scoring import relationship_level
-
     result = ctx.summary.level if ctx.summary is not None else relationship_level(acc.account)
     if result.agrees is False:
         yield (("relationship", "level"),

@@ -7,6 +7,7 @@ from typing import Any, Iterator
 from kamctl.checks.registry import Context, check
 from kamctl.model.account import PAST_GATE, Opportunity, Stage
 from kamctl.pipeline import overdue, stale_by
+from kamctl.scoring import ready_to_farm
 
 F = "pipeline"
 
@@ -48,8 +49,6 @@ def decision_not_recorded(acc: Any, ctx: Context) -> Iterator:
        "should be handed to a farmer who grows it.",
        "Set owner.role to farmer with the farmer's name, and `hunted_by:` to the hunter.", F)
 def hunter_not_handed_over(acc: Any, ctx: Context) -> Iterator:
-    from kamctl.scoring import ready_to_farm
-
     account = acc.account
     if ready_to_farm(account):
         won = [o.id for o in account.opportunities if o.reached(Stage.contract)]

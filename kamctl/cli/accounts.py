@@ -11,6 +11,10 @@ import typer
 
 from kamctl import fsafe
 from kamctl.cli.common import AT, DATA_PROBLEM, USAGE, fail, id_argument, load, print_findings, state, workspace_root
+from kamctl.workspace import ACCOUNTS_DIR, WorkspaceError, find_workspace
+from kamctl.model.schema import generate
+from kamctl import scaffold
+from kamctl.workspace import SETTINGS_FILE, load_account, load_settings
 
 
 def init(
@@ -20,8 +24,6 @@ def init(
 
     Example: kamctl init kam && cd kam && kamctl validate
     """
-    from kamctl import scaffold
-    from kamctl.model.schema import generate
 
     targets = [directory / "kam.yaml", directory / "accounts" / "northwind-foods.yaml"]
     existing = [str(p) for p in targets if p.exists()]
@@ -52,8 +54,6 @@ def new(
 
     Example: kamctl new acme-corp --name "Acme Corp"
     """
-    from kamctl import scaffold
-    from kamctl.workspace import ACCOUNTS_DIR
 
     if not name.strip():
         fail("--name must not be empty: give the customer's name, e.g. --name \"Acme Corp\"")
@@ -83,7 +83,6 @@ def validate(
 
     Example: kamctl -w examples validate
     """
-    from kamctl.workspace import SETTINGS_FILE, load_account, load_settings
 
     if files and at is not None:
         fail("--at validates the workspace at a revision; it takes no FILES (drop them, or drop --at)", USAGE)
@@ -137,7 +136,6 @@ def _create(root: Path, folder: str, files: dict[str, str], missing_only: bool =
 
 def _root_for(file: Path, ctx: typer.Context) -> Path:
     """The workspace a loose file belongs to (for the outside-link check), else its own folder."""
-    from kamctl.workspace import WorkspaceError, find_workspace
 
     try:
         return find_workspace(state(ctx).workspace, start=file.resolve().parent)

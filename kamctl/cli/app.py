@@ -1,4 +1,4 @@
-"""The `kamctl` command. Command modules import only typer at top level, so --help stays fast."""
+"""The `kamctl` command. Command modules load only when their command runs, so --help stays fast."""
 
 from __future__ import annotations
 
@@ -8,13 +8,54 @@ from typing import Optional
 import typer
 
 from kamctl import __version__
-from kamctl.cli import accounts, check, history, opp, render, schema, score
-from kamctl.cli.common import State
+from kamctl.cli.base import State
 from kamctl.cli.group import KamctlGroup
+
+# Command name -> (module whose register(app) adds it, the summary the root --help shows): the
+# first paragraph of the command's docstring (a test keeps them equal), in the order --help lists them.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("kamctl.cli.accounts",
+             "Create a workspace: a commented kam.yaml, accounts/ with one sample account, and schemas/."),
+    "new": ("kamctl.cli.accounts",
+            "Create accounts/ID.yaml from the commented template, every section present and empty."),
+    "validate": ("kamctl.cli.accounts",
+                 "Validate kam.yaml and the account files; print each problem as path:line:col: CODE message."),
+    "schema": ("kamctl.cli.schema",
+               "Write account.schema.json and kam.schema.json from the models (no workspace needed)."),
+    "score": ("kamctl.cli.score",
+              "Attractiveness, relative strength and Key Account Model quadrant of each account."),
+    "portfolio": ("kamctl.cli.score",
+                  "The Key Account Model: accounts placed by attractiveness and relative strength, with strategies."),
+    "level": ("kamctl.cli.score", "The relationship level the customer perceives, and the next step up."),
+    "owners": ("kamctl.cli.score",
+               "Accounts by owner and role: hunted, farmed, and those ready to hand from hunter to farmer."),
+    "pipeline": ("kamctl.cli.opp",
+                 "The portfolio pipeline: stages, funnel, forecast by quarter and stale opportunities."),
+    "check": ("kamctl.cli.check", "Check account plans: validity, completeness and early-warning alerts, with "
+              "completeness per section."),
+    "rules": ("kamctl.cli.check",
+              "List every rule with its code, severity and explanation; `rules CODE` explains one in full."),
+    "report": ("kamctl.cli.check", "KAM performance measures per account and for the portfolio: opportunities, "
+               "sales, relationships, satisfaction, alerts."),
+    "history": ("kamctl.cli.history", "Show how an account changed, commit by commit (renames followed): scores, "
+                "quadrant, level,\nopen pipeline, satisfaction and the changes in words. Needs the workspace in git; "
+                "reads git\nonly, never touching the working tree, index or HEAD."),
+    "diff": ("kamctl.cli.history", "Show what changed in the portfolio between two revisions: accounts added and "
+             "removed,\nquadrant moves, score and level changes, opportunities won, lost, no-go and advanced, new alerts."),
+    "opp": ("kamctl.cli.opp",
+            "Add opportunities and move them through the pipeline stages (edits keep the file's comments)."),
+    "render": ("kamctl.cli.render",
+               "Render Markdown with Jinja templates (the workspace's templates/ first, then the built-in ones)."),
+}
+
+
+class RootGroup(KamctlGroup):
+    lazy = COMMANDS
+
 
 app = typer.Typer(
     name="kamctl",
-    cls=KamctlGroup,
+    cls=RootGroup,
     help="Key Account Management plans kept as YAML in git: score, check, render and track key accounts.\n\n"
     "Example: kamctl -w examples check",
     no_args_is_help=True,
@@ -44,10 +85,6 @@ def main_options(
     Example: kamctl -w examples check
     """
     ctx.obj = State(workspace, no_cache)
-
-
-for module in (accounts, schema, score, opp, render, check, history):
-    module.register(app)
 
 
 def main() -> None:

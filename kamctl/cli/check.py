@@ -14,6 +14,11 @@ from kamctl.cli.common import (AT, DATA_PROBLEM, Output, as_of_date, cell, fail,
                                print_findings, print_json, state, workspace_root)
 from kamctl.present import md_table, money
 from kamctl.report import report as build
+from kamctl import formats
+from kamctl.checks import RULES, policy_problems, run, split_codes, top_rules, unknown_codes
+from kamctl.checks.incremental import check_workspace
+from kamctl.cli.common import console
+from kamctl.workspace import WorkspaceError
 
 
 class CheckFormat(str, Enum):
@@ -53,8 +58,6 @@ def check(
 
     Example: kamctl -w examples check --as-of 2026-12-31 --fail-on warning
     """
-    from kamctl import formats
-    from kamctl.checks import RULES, policy_problems, run, split_codes, unknown_codes
 
     day = parse_date(as_of)
     sel, ign = split_codes(select), split_codes(ignore)
@@ -71,8 +74,6 @@ def check(
         result = run(ws, as_of_date(ws, as_of), sel, ign + history)
         cases, settings_path = {a.id: a.path for a in ws.accounts}, ws.settings_path
     else:
-        from kamctl.checks.incremental import check_workspace
-        from kamctl.workspace import WorkspaceError
 
         try:
             result, cases, settings_path = check_workspace(workspace_root(ctx), ids or None, day, sel, ign,
@@ -94,7 +95,6 @@ def check(
 
 def _next_steps(findings: list) -> str:
     """What a newcomer does next (text format only: machine formats stay as they are)."""
-    from kamctl.checks import top_rules
 
     top = top_rules(findings)
     if not top:
@@ -113,7 +113,6 @@ def rules(
 
     Example: kamctl rules KAM404
     """
-    from kamctl.checks import RULES
 
     chosen = sorted(RULES.values(), key=lambda r: r.code)
     if code:
@@ -163,8 +162,6 @@ def report(
             typer.echo(f"\n{note}")
         return
     from rich.table import Table
-
-    from kamctl.cli.common import console
 
     table = Table(title=f"KAM performance measures ({data['as_of']})")
     for i, h in enumerate(headers):

@@ -8,7 +8,7 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import typer
 
@@ -17,6 +17,9 @@ from kamctl.formats import finite, one_line, shown
 from kamctl.present import visible
 from kamctl.ids import id_problem
 from kamctl.present import csv_cell
+from kamctl.workspace import WorkspaceError, find_workspace, load_workspace
+from kamctl.cli.base import fail, state
+from kamctl.history import load_workspace_at
 
 OK, DATA_PROBLEM, USAGE = 0, 1, 2
 
@@ -34,27 +37,6 @@ class TableOrJson(str, Enum):
 
     table = "table"
     json = "json"
-
-
-class State:
-    """Options given before the command (`kamctl -w DIR ...`)."""
-
-    def __init__(self, workspace: Path | None = None, no_cache: bool = False) -> None:
-        self.workspace = workspace
-        self.no_cache = no_cache
-
-
-def state(ctx: typer.Context) -> State:
-    root = ctx.find_root()
-    if not isinstance(root.obj, State):
-        root.obj = State()
-    return root.obj
-
-
-def fail(message: str, code: int = USAGE) -> NoReturn:
-    """Print a one-line error to stderr and exit with code (2 usage/settings, 1 data)."""
-    typer.echo(f"kamctl: error: {visible(message)}", err=True)  # a file name's ESC is shown, not run
-    raise typer.Exit(code)
 
 
 def _id_check(kind: str) -> Any:
@@ -82,8 +64,6 @@ def id_option(*names: str, kind: str = "account id", help: str, **kwargs: Any) -
 
 
 def workspace_root(ctx: typer.Context) -> Path:
-    from kamctl.workspace import WorkspaceError, find_workspace
-
     try:
         return find_workspace(state(ctx).workspace)
     except WorkspaceError as exc:
@@ -103,12 +83,10 @@ def load(ctx: typer.Context, ids: list[str] | None = None, *, at: str | None = N
     as it was then, read from git only (kamctl.history): no cache is read or written, so nothing
     in the working tree changes.
     """
-    from kamctl.workspace import WorkspaceError, load_workspace
 
     root = workspace_root(ctx)
     try:
         if at is not None:
-            from kamctl.history import load_workspace_at
 
             ws = load_workspace_at(root, at, ids, use_cache=False)
         else:

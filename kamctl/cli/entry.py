@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import sys
 
+from kamctl import __version__
+
 
 def main() -> None:
     if sys.argv[1:] == ["--version"]:
-        from kamctl import __version__
-
         print(f"kamctl {__version__}")
         return
-    from kamctl.cli.app import main as run
+    from kamctl.cli.app import main as run  # lazy on purpose: --version above must not import typer
 
     run()

@@ -4,16 +4,22 @@ Click reads -w/--workspace and --no-cache only before the command name; people w
 too. They are moved to the front before parsing, skipping the values of the command's own options
 (`--note -w` keeps -w as the note) and everything after `--`. A name too long for the file system,
 from any folder, file or id given, ends as a one-line usage error here rather than a traceback.
+
+Commands load lazily (click's LazyGroup pattern): the group lists names from a table and imports a
+command's module only when that command runs, so `kamctl --help` never imports the core (pydantic).
 """
 
 from __future__ import annotations
 
 import errno
+import importlib
 from typing import Any
 
-from typer.core import TyperGroup
+import typer
+import typer.main
+from typer.core import TyperCommand, TyperGroup
 
-from kamctl.cli.common import USAGE, fail
+from kamctl.cli.base import USAGE, fail
 from kamctl.ids import shown
 
 WITH_VALUE = ("-w", "--workspace")
@@ -64,6 +70,38 @@ def hoist(group: Any, ctx: Any, args: list[str]) -> list[str]:
 
 
 class KamctlGroup(TyperGroup):
+    """The root group. lazy: command name -> (module with register(app), one-line summary for --help)."""
+
+    lazy: dict[str, tuple[str, str]] = {}
+    listing = False  # True while the root --help is written: summaries come from the table
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*super().list_commands(ctx), *(name for name in self.lazy if name not in self.commands)]
+
+    def get_command(self, ctx: Any, name: str) -> Any:
+        if name in self.commands or name not in self.lazy:
+            return super().get_command(ctx, name)
+        module, summary = self.lazy[name]
+        if self.listing:
+            return TyperCommand(name, help=summary)
+        loaded = typer.Typer()
+        importlib.import_module(module).register(loaded)
+        self.commands.update(typer.main.get_group(loaded).commands)
+        return self.commands[name]
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and not args[0].startswith("-") and self.get_command(ctx, args[0]) is None:
+            for name in self.lazy:  # a mistyped name: load every command so typer can say "Did you mean"
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self.listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self.listing = False
+
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         return super().parse_args(ctx, hoist(self, ctx, list(args)))
 

@@ -10,6 +10,9 @@ from kamctl.cli.common import Output, cell, console, fail, id_argument, print_js
 from kamctl.ids import did_you_mean
 from kamctl.model.vocabulary import label
 from kamctl.present import totals
+from kamctl.render import RenderError, environment, render_template
+from kamctl.workspace import WorkspaceError, account_files
+from kamctl.history import account_history, diff as compute
 
 
 def _num(value: float | None) -> str:
@@ -35,8 +38,6 @@ def _row(table: Any, *cells: Any) -> None:
 
 
 def _markdown(ctx: typer.Context, template: str, context: dict) -> None:
-    from kamctl.render import RenderError, environment, render_template
-
     try:
         typer.echo(render_template(environment(workspace_root(ctx)), template, context), nl=False)
     except RenderError as exc:
@@ -71,8 +72,6 @@ def history(
 
     Example: kamctl history alpenmilch-foods --since 2026-01-01 --format markdown
     """
-    from kamctl.history import account_history
-    from kamctl.workspace import WorkspaceError, account_files
 
     root = workspace_root(ctx)
     try:
@@ -123,8 +122,6 @@ def diff(
 
     Example: kamctl diff HEAD --format markdown > CHANGES.md
     """
-    from kamctl.history import diff as compute
-    from kamctl.workspace import WorkspaceError
 
     root = workspace_root(ctx)
     try:

@@ -9,9 +9,16 @@ import typer
 from kamctl.cli.common import (AT, DATA_PROBLEM, Output, as_of_date, cell, fail, id_argument, id_option, invalid_note,
                                load, parse_date, print_csv, print_findings, print_json, workspace_root)
 from kamctl.ids import did_you_mean
+from kamctl.present import md_table
+from kamctl.model.account import OPEN_STAGES, Stage
 from kamctl.model.vocabulary import label
 from kamctl.present import money, totals
 from kamctl.yamlio.write import BusyError, locked
+from kamctl.workspace import ACCOUNTS_DIR, account_files, display, load_account
+from kamctl.yamlio.write import ConflictError, EditError
+from kamctl.pipeline import Refused, opportunity_row, portfolio_pipeline
+from kamctl.cli.common import console
+from kamctl import edits, pipeline
 
 opp_app = typer.Typer(
     name="opp",
@@ -28,7 +35,6 @@ DATE_HELP = "Date of the step, YYYY-MM-DD (default: today)."
 def _account_file(ctx: typer.Context, account_id: str) -> Any:
     """The account, read and validated first; an unknown account is a usage error (exit 2), an invalid
     one refuses the edit (exit 1)."""
-    from kamctl.workspace import ACCOUNTS_DIR, account_files, display, load_account
 
     root = workspace_root(ctx)
     by_id = {p.stem: p for p in account_files(root)}
@@ -62,7 +68,6 @@ def _opportunity(loaded: Any, opp_id: str) -> Any:
 
 def _write(action: Any, loaded: Any) -> None:
     """Run an edit; write conflicts and files ruamel cannot keep become exit 1 with the reason."""
-    from kamctl.yamlio.write import ConflictError, EditError
 
     try:
         action()
@@ -73,8 +78,6 @@ def _write(action: Any, loaded: Any) -> None:
 
 
 def _plan(planner: Any, *args: Any, **kwargs: Any) -> Any:
-    from kamctl.pipeline import Refused
-
     try:
         return planner(*args, **kwargs)
     except Refused as exc:
@@ -82,8 +85,6 @@ def _plan(planner: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def _stage(value: Optional[str], option: str) -> Any:
-    from kamctl.model.account import Stage
-
     if value is None:
         return None
     try:
@@ -110,8 +111,6 @@ def add(
     import math
     import re
 
-    from kamctl import edits, pipeline
-
     when = parse_date(date, "--date")
     close_date = parse_date(close, "--close") if close is not None else None
     if not title.strip():
@@ -137,7 +136,6 @@ def add(
 
 
 def _apply(loaded: Any, opp: Any, change: Any) -> None:
-    from kamctl import edits
 
     _write(lambda: edits.apply_change(loaded.file, opp.id, change, loaded._root), loaded)
     forced = " (forced)" if change.entry.get("forced") else ""
@@ -161,7 +159,6 @@ def advance(
 
     Example: kamctl opp advance cloudberry-software installer-packaging --note "Budget confirmed"
     """
-    from kamctl import pipeline
 
     when = parse_date(date, "--date")
     target = _stage(to, "--to")
@@ -187,7 +184,6 @@ def decide(
 
     Example: kamctl opp decide st-brigid-hospitals pharmacy-logistics go --reason "Extends the hospital desk" --by "Dana Reyes"
     """
-    from kamctl import pipeline
 
     when = parse_date(date, "--date")
     choice = decision.lower().replace("-", "_")
@@ -215,7 +211,6 @@ def close(
 
     Example: kamctl opp close kingsbridge-university science-quarter-move lost --reason "Price 20% above the winner"
     """
-    from kamctl import pipeline
 
     when = parse_date(date, "--date")
     problem = pipeline.close_problem(outcome.lower(), reason)
@@ -251,8 +246,6 @@ def list_(
 
     Example: kamctl -w examples opp list --open --format csv
     """
-    from kamctl.model.account import OPEN_STAGES
-    from kamctl.pipeline import opportunity_row
 
     if fmt not in ("table", "json", "csv"):
         fail(f"--format {fmt!r}: choose table, json or csv")
@@ -286,7 +279,6 @@ def list_(
                                       f"{r['probability']:.0%}", money(r["weighted"]), r["close"] or "",
                                       "" if r["days_in_stage"] is None else str(r["days_in_stage"]),
                                       "" if r["stale_by"] is None else str(r["stale_by"]))))
-        from kamctl.cli.common import console
 
         console().print(table)
     raise typer.Exit(invalid_note(ws))
@@ -308,7 +300,6 @@ def pipeline_command(
 
     Example: kamctl -w examples pipeline --as-of 2026-12-31 --format markdown
     """
-    from kamctl.pipeline import portfolio_pipeline
 
     ws = load(ctx, at=at)
     day = as_of_date(ws, as_of)
@@ -358,8 +349,6 @@ def _sections(data: dict) -> list[tuple[str, list[str], list[list[str]]]]:
 def _table(data: dict) -> None:
     from rich.table import Table
 
-    from kamctl.cli.common import console
-
     out = console()
     for title, header, rows in _sections(data):
         if not rows:
@@ -374,8 +363,6 @@ def _table(data: dict) -> None:
 
 
 def _markdown(data: dict) -> str:
-    from kamctl.present import md_table
-
     lines = [f"# Pipeline as of {data['as_of']}", ""]
     for title, header, rows in _sections(data):
         lines += [f"## {title}", ""]

@@ -11,6 +11,8 @@ import typer
 from kamctl.assessment import Assessments
 from kamctl.cli.common import (AT, DATA_PROBLEM, USAGE, as_of_date, fail, id_argument, id_option, load, print_findings,
                                write_output)
+from kamctl.render import RenderError
+from kamctl import render
 
 render_app = typer.Typer(
     name="render",
@@ -72,7 +74,6 @@ def portfolio(ctx: typer.Context, out: Optional[Path] = OUT, as_of: Optional[str
 
     Example: kamctl -w examples render portfolio --out docs/
     """
-    from kamctl import render
 
     ws = load(ctx, at=at)
     _report_invalid(ws)
@@ -92,7 +93,6 @@ def render_all(ctx: typer.Context,
 
     Example: kamctl -w examples render all --out docs/kam
     """
-    from kamctl import render
 
     ws = load(ctx, at=at)
     _report_invalid(ws)
@@ -120,7 +120,6 @@ def render_all(ctx: typer.Context,
 
 def _account_document(ctx: typer.Context, kind: str, account_id: str, out: Path | None, as_of: str | None,
                       at: str | None, **options: Any) -> None:
-    from kamctl import render
 
     ws = load(ctx, [account_id], at=at)
     when = _date(ws, as_of)
@@ -159,7 +158,6 @@ def _report_invalid(ws: Any) -> None:
 
 def _run(make: Any) -> str:
     """Render; a template problem is a one-line error naming the template file, exit 1."""
-    from kamctl.render import RenderError
 
     try:
         return make()

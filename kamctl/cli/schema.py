@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from kamctl.cli.common import DATA_PROBLEM, write_output
+from kamctl.model.schema import generate
 
 
 def schema(
@@ -20,7 +21,6 @@ def schema(
 
     Example: kamctl schema --check
     """
-    from kamctl.model.schema import generate
 
     stale = [str(out / name) for name, text in generate().items() if write_output(out / name, text.encode(), check)]
     if check:

@@ -10,6 +10,11 @@ import typer
 from kamctl.cli.common import AT, Output, TableOrJson, cell, console, id_argument, invalid_note, load, print_csv, print_json
 from kamctl.present import compact_money, visible
 from kamctl.present import score as one_decimal
+from kamctl.model.account import Level, factor_title
+from kamctl.scoring import RESPONSE, ready_to_farm, summarise
+from kamctl import portfolio as pf
+from kamctl.present import rounded
+from kamctl.present import md_table
 
 IDS_HELP = "Account ids (default: every account)."
 
@@ -23,7 +28,6 @@ class ScoreFormat(str, Enum):
 
 def _summaries(ws: Any) -> list:
     """Scoring summaries of the valid accounts, in file order."""
-    from kamctl.scoring import summarise
 
     return [summarise(a.id, a.account, ws.settings) for a in ws.valid_accounts()]
 
@@ -85,8 +89,6 @@ def _no_accounts(ws: Any) -> None:
 
 
 def _score_record(s: Any, explain: bool) -> dict:
-    from kamctl.scoring import rounded
-
     sc = s.score
     record = {
         "id": s.id, "name": s.name,
@@ -125,9 +127,6 @@ EXPLAIN_HEADERS = ["id", "axis", "factor", "score", "weight", "share_percent", "
 
 def _print_explain(s: Any, out: Any) -> None:
     from rich.markup import escape
-
-    from kamctl.model.account import factor_title
-    from kamctl.scoring import rounded
 
     out.print(f"[bold]{escape(s.name)}[/bold] ({s.id})")
     for axis in (s.score.attractiveness, s.score.relative_strength):
@@ -190,8 +189,6 @@ def score(
 
 
 def _score_table(summaries: list) -> None:
-    from kamctl.scoring import rounded
-
     rows = []
     for s in summaries:
         sc = s.score
@@ -214,7 +211,6 @@ def _score_csv(summaries: list, explain: bool) -> None:
 
 
 def _score_markdown(summaries: list, explain: bool) -> None:
-    from kamctl.present import md_table
 
     if explain:
         typer.echo(md_table(EXPLAIN_HEADERS, _explain_rows(summaries)), nl=False)
@@ -242,7 +238,6 @@ def portfolio(
 
     Example: kamctl portfolio --format markdown > portfolio.md
     """
-    from kamctl import portfolio as pf
 
     ws = load(ctx, at=at)
     summaries = _summaries(ws)
@@ -260,9 +255,6 @@ def portfolio(
 def _portfolio_terminal(summaries: list, settings: Any) -> None:
     from rich import box
     from rich.table import Table
-
-    from kamctl import portfolio as pf
-    from kamctl.scoring import rounded
 
     cells = pf.grid(summaries, settings)
 
@@ -348,9 +340,6 @@ def level(
 
 
 def _level_table(summaries: list) -> None:
-    from kamctl.model.account import Level
-    from kamctl.scoring import RESPONSE
-
     rows = []
     for s in summaries:
         lv = s.level
@@ -398,7 +387,6 @@ def owners(
 
     Example: kamctl owners
     """
-    from kamctl.scoring import ready_to_farm
 
     ws = load(ctx, at=at)
     records = [_owner_record(a, ready_to_farm(a.account)) for a in ws.valid_accounts()]

@@ -12,6 +12,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from kamctl.model.account import Account
+from kamctl.model.settings import Settings
+
 SCHEMA_FILES = ("account.schema.json", "kam.schema.json")
 
 
@@ -71,8 +74,6 @@ def _widen(schema: dict, root: Any) -> dict:
 
 def generate() -> dict[str, str]:
     """File name -> JSON text, deterministic (sorted keys are not used: field order is the file order)."""
-    from kamctl.model.account import Account
-    from kamctl.model.settings import Settings
 
     out = {}
     for name, model, title in (("account.schema.json", Account, "kamctl account file"),

@@ -79,28 +79,6 @@ class Positions(Mapping):
             node = child
         return (node[0], node[1])
 
-    @classmethod
-    def from_json(cls, blob: bytes | str) -> "Positions":
-        """A tree from JSON (a cache entry), its shape checked: ValueError when it is not one."""
-        import json
-
-        root = json.loads(blob)
-        stack = [root]
-        while stack:
-            node = stack.pop()
-            if not (isinstance(node, list) and len(node) in (2, 3) and type(node[0]) is int
-                    and type(node[1]) is int):
-                raise ValueError("not a positions tree")
-            if len(node) == 3:
-                children = node[2]
-                if isinstance(children, dict):
-                    stack.extend(children.values())
-                elif isinstance(children, list):
-                    stack.extend(children)
-                else:
-                    raise ValueError("not a positions tree")
-        return cls(root)
-
     def __getitem__(self, loc: Any) -> tuple[int, int]:
         node = self.node(loc) if isinstance(loc, tuple) else None
         if node is None:
@@ -287,15 +265,6 @@ def c_parser_available() -> bool:
     except ImportError:
         return False
     return True
-
-
-def _events_c(text: str) -> Iterator[Any]:
-    from yaml._yaml import CParser
-
-    parser = CParser(text)
-    get = parser.get_event
-    while (event := get()) is not None:
-        yield event
 
 
 def _events_pure(text: str) -> Iterator[Any]:

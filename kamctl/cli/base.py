@@ -1,0 +1,36 @@
+"""What the root command needs before any command module loads: exit codes, the global options, fail.
+
+Kept apart from kamctl.cli.common (which imports the core) so that `kamctl --help` stays light.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NoReturn
+
+import typer
+
+from kamctl.formats import visible
+
+OK, DATA_PROBLEM, USAGE = 0, 1, 2
+
+
+class State:
+    """Options given before the command (`kamctl -w DIR ...`)."""
+
+    def __init__(self, workspace: Path | None = None, no_cache: bool = False) -> None:
+        self.workspace = workspace
+        self.no_cache = no_cache
+
+
+def state(ctx: typer.Context) -> State:
+    root = ctx.find_root()
+    if not isinstance(root.obj, State):
+        root.obj = State()
+    return root.obj
+
+
+def fail(message: str, code: int = USAGE) -> NoReturn:
+    """Print a one-line error to stderr and exit with code (2 usage/settings, 1 data)."""
+    typer.echo(f"kamctl: error: {visible(message)}", err=True)  # a file name's ESC is shown, not run
+    raise typer.Exit(code)
