@@ -9,7 +9,8 @@ from typing import List, Optional
 
 import typer
 
-from kamctl.cli.common import DATA_PROBLEM, Output, fail, id_argument, load, parse_date, print_findings, print_json, state, workspace_root
+from kamctl.cli.common import (DATA_PROBLEM, Output, console, fail, id_argument, load, parse_date, print_findings,
+                               print_csv, print_json, print_table, state, workspace_root)
 
 
 class CheckFormat(str, Enum):
@@ -75,9 +76,16 @@ def check(
         raise typer.Exit(DATA_PROBLEM)
 
 
+class RulesFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
 def rules(
     code: Optional[str] = typer.Argument(None, metavar="CODE", help="A rule code (e.g. KAM201) or prefix (KAM2)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the rules as JSON."),
+    fmt: RulesFormat = typer.Option(RulesFormat.table, "--format", "-f", help="Output format."),
+    as_json: bool = typer.Option(False, "--json", help="Print the rules as JSON (the same as --format json)."),
 ) -> None:
     """List every rule with its code, severity and explanation; `rules CODE` explains one in full.
 
@@ -91,16 +99,20 @@ def rules(
         chosen = [r for r in chosen if r.code.startswith(wanted)]
         if not chosen:
             fail(f"no rule {code!r}; `kamctl rules` lists the codes")
-    if as_json:
-        print_json([{"code": r.code, "name": r.name, "severity": r.severity.value, "family": r.family,
-                     "explanation": r.explanation, "fix": r.fix} for r in chosen])
+    records = [{"code": r.code, "name": r.name, "severity": r.severity.value, "family": r.family,
+                "explanation": r.explanation, "fix": r.fix} for r in chosen]
+    if as_json or fmt is RulesFormat.json:
+        print_json(records)
+        return
+    if fmt is RulesFormat.csv:
+        print_csv(list(records[0]), [list(r.values()) for r in records])
         return
     if code and len(chosen) == 1:
         r = chosen[0]
         typer.echo(f"{r.code} {r.name} ({r.severity.value}, {r.family})\n\n{r.explanation}\n\nFix: {r.fix}")
         return
-    for r in chosen:
-        typer.echo(f"{r.code}  {r.severity.value:<7}  {r.name:<28} {r.explanation}")
+    print_table(console(), [("Code", "key"), ("Severity", "text?"), ("Name", "key"), ("Explanation", "text")],
+                [[r.code, r.severity.value, r.name, r.explanation] for r in chosen])
 
 
 def report(
@@ -131,19 +143,10 @@ def report(
 
         typer.echo(md_table(headers, rows), nl=False)
         return
-    from rich.table import Table
-
-    from kamctl.cli.common import console
-
-    table = Table(title=f"KAM performance measures ({data['as_of']})")
-    for i, h in enumerate(headers):
-        table.add_column(h, justify="left" if i == 0 else "right")
-    for row in rows:
-        table.add_row(*row)
-    out = console()
-    if not out.is_terminal:  # piped or captured: wide enough that no column is cut
-        out = console(width=180)
-    out.print(table)
+    kinds = ["key", "number", "number", "number", "money", "money", "money", "number", "number", "number", "number",
+             "text", "number"]
+    rows = [[c.replace(" / ", "\n") if k == "money" else c for c, k in zip(row, kinds)] for row in rows]
+    print_table(console(), list(zip(headers, kinds)), rows, title=f"KAM performance measures ({data['as_of']})")
 
 
 def _num(value: float | None, digits: int = 0) -> str:

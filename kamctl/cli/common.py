@@ -181,7 +181,8 @@ def console(width: int | None = None) -> Any:
 
 
 WHOLE = ("key", "money", "date", "number")  # cells people type or compare: never wrapped, never cut
-KINDS = WHOLE + ("text",)  # text wraps between words
+KINDS = WHOLE + ("words", "text")  # both wrap between words; only free text folds a word too long (a URL)
+FOLD_AT = 16  # free text gives a longer word no more than this
 
 
 def print_table(out: Any, columns: list[tuple[str, str]], rows: list[list[Any]], **kw: Any) -> None:
@@ -190,9 +191,9 @@ def print_table(out: Any, columns: list[tuple[str, str]], rows: list[list[Any]],
     A kind ending in `?` (`number?`) marks a column of low value, dropped first when short of room.
     Widths are shared out here, not by rich, which squeezes wrapping columns below their longest
     word and cuts the others with an ellipsis. Whole columns (key, money, date, number) get their
-    widest cell; text columns get at least their longest word and the spare room in proportion to
-    their need, so they wrap between words. Short of room, `?` columns go (rightmost first), then
-    text folds inside words; a table whose whole columns still cannot fit is printed as records.
+    widest cell; words columns (ids among words) at least their longest word; text columns at least
+    FOLD_AT; the spare room goes in proportion to need, so they wrap between words. Short of room,
+    `?` columns go (rightmost first); a table that still cannot fit is printed as records, never cut.
     """
     from rich import box
     from rich.cells import cell_len
@@ -208,7 +209,8 @@ def print_table(out: Any, columns: list[tuple[str, str]], rows: list[list[Any]],
                  for i in keep]
         widest = [max(cell_len(ln) for ln in col) for col in lines]
         word = [max((cell_len(w) for ln in col for w in ln.split()), default=1) for col in lines]
-        low = [w if kinds[i] == "text" else full for i, w, full in zip(keep, word, widest)]
+        low = [min(w, FOLD_AT) if kinds[i] == "text" else w if kinds[i] == "words" else full
+               for i, w, full in zip(keep, word, widest)]
         return widest, low, out.width - 3 * (len(keep) - 1)  # a space each side, one between
 
     keep = list(range(len(columns)))
@@ -219,7 +221,7 @@ def print_table(out: Any, columns: list[tuple[str, str]], rows: list[list[Any]],
     if sum(low) > room:  # too many whole columns for the console: one block of `title: value` lines per row
         _print_records(out, columns, cells, kw.get("title"))
         return
-    wraps = [kinds[i] == "text" for i in keep]
+    wraps = [kinds[i] in ("words", "text") for i in keep]
     widths = list(widest)
     if sum(widest) > room:
         widths = list(low)
@@ -240,13 +242,24 @@ def print_table(out: Any, columns: list[tuple[str, str]], rows: list[list[Any]],
 
 
 def _print_records(out: Any, columns: list[tuple[str, str]], cells: list[list[str]], title: Any) -> None:
-    """A table too wide to fit, as records: the first cell heads each block, then one line per column."""
+    """A table too wide to fit, as records: the first cell heads each block, then `title: value`
+    fields filling lines of the console's width (a field is never split unless longer than a line)."""
+    from rich.cells import cell_len
+
     lines = [str(title), ""] if title else []
     for r in cells:
         lines.append(r[0])
+        line = ""
         for (name, _), cell in zip(columns[1:], r[1:]):
-            if cell.strip():
-                lines.append(f"  {name}: " + "\n    ".join(cell.splitlines()))
+            if not cell.strip():
+                continue
+            field = f"{name}: " + " / ".join(cell.splitlines())
+            if line and cell_len(line) + 3 + cell_len(field) > out.width:
+                lines.append(line)
+                line = ""
+            line = f"{line}   {field}" if line else f"  {field}"
+        if line:
+            lines.append(line)
     out.print("\n".join(lines), markup=False, highlight=False)
 
 

@@ -277,7 +277,7 @@ def list_(
         table = [[f"{r['account']} {r['id']}\n{r['title']}", label(r["stage"]),
                   f"{_money(r['value'])} {r['currency']}".strip(), r["close"], f"{r['probability']:.0%}",
                   _money(r["weighted"]), r["days_in_stage"], r["stale_by"]] for r in rows]
-        print_table(console(), [("Account opportunity", "text"), ("Stage", "text"), ("Value", "money"),
+        print_table(console(), [("Account opportunity", "words"), ("Stage", "text"), ("Value", "money"),
                                 ("Close", "date"), ("Prob.", "number?"), ("Weighted", "money?"), ("Days", "number?"),
                                 ("Stale by", "number?")], table,
                     title=f"Opportunities ({len(rows)}), as of {day.isoformat()}")
