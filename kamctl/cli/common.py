@@ -19,6 +19,14 @@ from kamctl.markdown import plural
 OK, DATA_PROBLEM, USAGE = 0, 1, 2
 
 
+def _flag_type(self: Any, ctx: Any, _shown: Any = typer.core.TyperOption.display_type_rich) -> Any:
+    """Help lists a flag (--no-cache, --help) bare: `<bool>` suggests it takes a value."""
+    return None if self.is_flag and self.metavar is None else _shown(self, ctx)
+
+
+typer.core.TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
+
+
 class Output(str, Enum):
     """--format of the read-only reports (portfolio, pipeline, report, history, diff)."""
 

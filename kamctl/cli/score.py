@@ -120,8 +120,7 @@ def score(
 ) -> None:
     """Attractiveness, relative strength and Key Account Model quadrant of each account.
 
-    Each score is the weighted mean of the factors present (weights in kam.yaml), shown to one decimal.
-    An account missing factors is partial; one with no factor on an axis has no quadrant.
+    Each score is the weighted mean of the factors present (weights in kam.yaml), shown to one decimal. An account missing factors is partial; one with no factor on an axis has no quadrant.
 
     Example: kamctl score acme-corp --explain
     """
@@ -196,8 +195,7 @@ def portfolio(
 ) -> None:
     """The Key Account Model: accounts placed by attractiveness and relative strength, with strategies.
 
-    The terminal shows a 2x2 grid and a table sorted by quadrant, then attractiveness.
-    Markdown gives a Mermaid quadrantChart followed by the same table.
+    The terminal shows a 2x2 grid and a table sorted by quadrant, then attractiveness. Markdown gives a Mermaid quadrantChart followed by the same table.
 
     Example: kamctl portfolio --format markdown > portfolio.md
     """
@@ -298,8 +296,7 @@ def level(
 ) -> None:
     """The relationship level the customer perceives, and the next step up.
 
-    Loyalty sets the level (none 1 Commodity, low 2 Product Provider, some 3 Value-add, high 4 Partner).
-    Price sensitivity caps it (high at 2, medium at 3). A declared level that disagrees is shown.
+    Loyalty sets the level (none 1 Commodity, low 2 Product Provider, some 3 Value-add, high 4 Partner). Price sensitivity caps it (high at 2, medium at 3). A declared level that disagrees is shown.
 
     Example: kamctl level --format json
     """
