@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from kamctl.markdown import plural
 from kamctl.model.vocabulary import Stage, label
 
 AXIS_WORDS = {"attractiveness": "attractiveness", "relative_strength": "relative strength"}
@@ -181,7 +182,7 @@ def account_changes(before: AccountState | None, after: AccountState | None, thr
         return words
     if not after.valid:
         if before is None or before.valid:
-            words.append(f"invalid ({after.problems} problem{'s' * (after.problems != 1)})")
+            words.append(f"invalid ({plural(after.problems, 'problem')})")
         return words
     if before is None:
         return words if renamed_from else ["added"]

@@ -154,3 +154,18 @@ def test_one_invalid_account_file_is_said_in_the_singular(tmp_path):
     (ws / "accounts" / "broken.yaml").write_text("name: [\n")
     p = subprocess.run([KAMCTL, "-w", str(ws), "score"], capture_output=True, text=True, env=_env(80))
     assert "1 account file has problems" in p.stderr
+
+
+def test_plan_says_one_decision_maker_in_the_singular(tmp_path):
+    from tests.conftest import make_workspace
+
+    ws = make_workspace(tmp_path / "ws", {"solo": """\
+        name: Solo Co
+        decision_makers:
+          - id: kweber
+            name: Katrin Weber
+            counterpart: Marco Rossi
+        """})
+    p = subprocess.run([KAMCTL, "-w", str(ws), "render", "plan", "solo", "--as-of", DAY],
+                       capture_output=True, text=True, env=_env(80))
+    assert "| 1 decision maker, 1 with our counterpart" in p.stdout, p.stderr

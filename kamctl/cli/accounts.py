@@ -11,6 +11,7 @@ import typer
 
 from kamctl import fsafe
 from kamctl.cli.common import DATA_PROBLEM, fail, id_argument, print_findings, state, workspace_root
+from kamctl.markdown import plural
 
 
 def init(
@@ -106,10 +107,9 @@ def validate(
     print_findings(findings, stream=_stdout())
     if findings:
         files_with = len({f.file for f in findings})
-        typer.echo(f"{len(findings)} problem{'s' * (len(findings) != 1)} in {files_with} "
-                   f"file{'s' * (files_with != 1)}", err=True)
+        typer.echo(f"{plural(len(findings), 'problem')} in {plural(files_with, 'file')}", err=True)
         raise typer.Exit(DATA_PROBLEM)
-    typer.echo(f"{count} account file{'s' * (count != 1)} valid" + ("" if files else " (and kam.yaml)"), err=True)
+    typer.echo(f"{plural(count, 'account file')} valid" + ("" if files else " (and kam.yaml)"), err=True)
 
 
 def _folder(root: Path, name: str) -> int:

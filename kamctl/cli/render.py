@@ -10,6 +10,7 @@ import typer
 
 from kamctl import fsafe
 from kamctl.cli.common import DATA_PROBLEM, USAGE, fail, id_argument, id_option, load, parse_date, print_findings
+from kamctl.markdown import plural
 
 render_app = typer.Typer(
     name="render",
@@ -97,7 +98,7 @@ def render_all(ctx: typer.Context,
                                                                       as_of=when, env=env)))
     texts = [(name, _run(make)) for name, make in documents]  # render everything before writing anything
     written = sum(_write(out / name, text) for name, text in texts)
-    typer.echo(f"{len(texts)} documents in {out}: {written} written, {len(texts) - written} unchanged", err=True)
+    typer.echo(f"{plural(len(texts), 'document')} in {out}: {written} written, {len(texts) - written} unchanged", err=True)
     if any(not a.ok for a in ws.accounts):
         raise typer.Exit(DATA_PROBLEM)
 
@@ -137,7 +138,7 @@ def _report_invalid(ws: Any) -> None:
     for loaded in bad:
         print_findings(loaded.findings)
     if bad:
-        typer.echo(f"kamctl: {len(bad)} invalid account file{'s' * (len(bad) != 1)} left out "
+        typer.echo(f"kamctl: {plural(len(bad), 'invalid account file')} left out "
                    f"({', '.join(a.id for a in bad)})", err=True)
 
 
