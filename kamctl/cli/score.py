@@ -252,13 +252,12 @@ def _portfolio_terminal(summaries: list, settings: Any) -> None:
     revenue = pf.has_revenue(summaries)
     rows = []
     for r in pf.rows(summaries, settings):
-        row = [r["quadrant_name"] or "Unscored", r["id"], r["name"] + (" (partial)" if r["partial"] else ""),
+        row = [r["quadrant_name"] or "Unscored", f"{r['name']} ({r['id']})" + (" partial" if r["partial"] else ""),
                _num(r["attractiveness"]), _num(r["relative_strength"])]
         if revenue:
             row += [_money(r["revenue_current"], r["currency"]), _money(r["revenue_potential"], r["currency"])]
         rows.append(row)
-    columns = [("Quadrant", "text"), ("ID", "key"), ("Account", "text"), ("Attract.", "number"),
-               ("Strength", "number")] + ([("Current", "money"), ("Potential", "money")] if revenue else [])
+    columns = [("Quadrant", "text"), ("Account (ID)", "words"), ("Attr.", "number"), ("Rel.", "number")] + ([("Current", "money"), ("Potential", "money")] if revenue else [])
     print_table(out, columns, rows)
 
 
