@@ -220,7 +220,7 @@ def test_portfolio_shows_revenue_when_accounts_carry_it(kamctl, workspace):
     assert rows["small"]["revenue_current"] is None
     md = kamctl("portfolio", "--format", "markdown", ws=ws).stdout
     assert "| Current sales | Potential sales |" in md and "1,200,000 EUR | 3,000,000 EUR |" in md
-    assert re.search(r"Big \(partial\)\s+8\.0\s+8\.0\s+1\.2M EUR\s+3M EUR", kamctl("portfolio", ws=ws).stdout)
+    assert re.search(r"Big \(big\) partial\s+8\.0\s+8\.0\s+1\.2M EUR\s+3M EUR", kamctl("portfolio", ws=ws).stdout)
     plain = workspace({"x": "name: X\n"}, name="plain")
     assert "Current sales" not in kamctl("portfolio", "--format", "markdown", ws=plain).stdout
 
