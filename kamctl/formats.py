@@ -15,7 +15,7 @@ import math
 from typing import Iterable
 
 from kamctl.findings import Finding, Severity
-from kamctl.present import visible
+from kamctl.present import plural, visible
 
 FORMATS = ("text", "parsable", "json", "github", "junit")
 _COLOUR = {"error": "\x1b[1;31m", "warning": "\x1b[33m", "info": "\x1b[36m"}
@@ -61,14 +61,10 @@ def one_line(message: str) -> str:
     return " ".join(message.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def summary_line(s: dict) -> str:
-    parts = [_plural(s["errors"], "error"), _plural(s["warnings"], "warning"), f"{s['info']} info"]
-    where = f" in {_plural(s['files'], 'file')}" if s["total"] else ""
-    scope = f" ({_plural(s['accounts'], 'account')} checked)" if "accounts" in s else ""
+    parts = [plural(s["errors"], "error"), plural(s["warnings"], "warning"), f"{s['info']} info"]
+    where = f" in {plural(s['files'], 'file')}" if s["total"] else ""
+    scope = f" ({plural(s['accounts'], 'account')} checked)" if "accounts" in s else ""
     verdict = "passed" if s["passed"] else f"failed: {s['failing']} at or above {s['fail_on']}"
     return f"{', '.join(parts)}{where}{scope}; {verdict}"
 
@@ -91,11 +87,13 @@ def text(findings: list[Finding], completeness: dict | None = None, fail_on: str
         lines.append("")
     if completeness:
         lines.append(paint(_BOLD, "Completeness (%)"))
-        keys = ("strategy", "plan", "relationships", "pipeline", "performance", "overall")
-        width = max(len(a) for a in completeness)
-        lines.append(f"  {'account':<{width}}  " + "  ".join(f"{k:>13}" for k in keys))
+        # each column as wide as its heading, so the table fits 80 columns beside a 22-character id
+        keys = {"strategy": "strategy", "plan": "plan", "relationships": "relations", "pipeline": "pipeline",
+                "performance": "perform.", "overall": "overall"}
+        width = max(len(a) for a in [*completeness, "account"])
+        lines.append(f"  {'account':<{width}}  " + "  ".join(keys.values()))
         for acc, pct in sorted(completeness.items()):
-            lines.append(f"  {acc:<{width}}  " + "  ".join(f"{pct[k]:>13.0f}" for k in keys))
+            lines.append(f"  {acc:<{width}}  " + "  ".join(f"{pct[k]:>{len(h)}.0f}" for k, h in keys.items()))
         lines.append("")
     s = summary(findings, fail_on, accounts)
     lines.append(paint(_COLOUR["error"] if not s["passed"] else _DIM, summary_line(s)))

@@ -14,7 +14,7 @@ from typing import Any
 
 from kamctl.checks import alerts
 from kamctl.findings import Severity
-from kamctl.present import rounded
+from kamctl.present import plural, rounded
 from kamctl.model.vocabulary import Stage, label
 from kamctl.present import totals
 from kamctl.pipeline import account_pipeline
@@ -168,7 +168,7 @@ def account_changes(before: AccountState | None, after: AccountState | None, thr
         return words
     if not after.valid:
         if before is None or before.valid:
-            words.append(f"invalid ({after.problems} problem{'s' * (after.problems != 1)})")
+            words.append(f"invalid ({plural(after.problems, 'problem')})")
         return words
     if before is None:
         return words if renamed_from else ["added"]

@@ -117,6 +117,11 @@ def words(value: Any) -> str:
     return _plain(value).replace("_", " ")
 
 
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """1 decision maker, 2 decision makers: every count kamctl prints in words."""
+    return f"{count} {word if count == 1 else many or word + 's'}"
+
+
 def number(value: Any, digits: int = 0) -> str:
     if value is None:
         return ""

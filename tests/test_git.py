@@ -167,7 +167,7 @@ def test_other_git_readers_stay_bounded_too(huge_history, args):
     if args[0] == "diff":
         assert "KAM004 file is 52,428," in r.stdout + r.stderr
     if args[0] == "score":
-        assert r.returncode == 1 and "1 account file(s) have problems" in r.stderr
+        assert r.returncode == 1 and "1 account file has problems" in r.stderr
     assert rss < 100, f"{rss:.0f} MB"
 
 

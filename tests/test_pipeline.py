@@ -194,7 +194,7 @@ def test_invalid_file_left_out_and_reported(workspace, kamctl):
     ws = workspace({**WS_ACCOUNTS, "broken": "name: Broken\nopportunities: [{id: x}]\n"})
     result = kamctl("pipeline", "--format", "json", "--as-of", "2026-06-30", ws=ws)
     assert result.exit_code == 1
-    assert "have problems" in result.stderr
+    assert "1 account file has problems" in result.stderr
     accounts = {r["account"] for r in json.loads(result.stdout)["opportunities"]}
     assert accounts == {"acme", "beta"}
     listed = kamctl("opp", "list", "--format", "json", ws=ws)

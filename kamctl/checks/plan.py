@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from kamctl.checks.registry import Context, check
+from kamctl.markdown import plural
 
 F = "development plan"
 TACTIC_NEEDS = ("quarter", "owner", "due")  # what makes a tactic executable
@@ -62,7 +63,7 @@ def tactic_past_due(acc: Any, ctx: Context) -> Iterator:
         if tactic.due is not None and tactic.due < ctx.as_of and tactic.status in OPEN_TACTIC:
             days = (ctx.as_of - tactic.due).days
             yield (loc + ("due",), f"tactic '{tactic.title}' was due {tactic.due.isoformat()} "
-                   f"({days} day{'s' * (days != 1)} ago) and is {tactic.status.replace('_', ' ')}")
+                   f"({plural(days, 'day')} ago) and is {tactic.status.replace('_', ' ')}")
 
 
 def _tactics(account: Any) -> Iterator:

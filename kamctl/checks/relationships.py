@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from kamctl.checks.registry import Context, check
+from kamctl.markdown import plural
 from kamctl.model.account import AGENDA, filled
 
 F = "relationship plan"
@@ -19,7 +20,7 @@ def too_few_decision_makers(acc: Any, ctx: Context) -> Iterator:
     need = ctx.settings.checks.limits.min_decision_makers
     have = len(acc.account.decision_makers)
     if have < need:
-        yield ("decision_makers",), f"{have} decision maker{'s' * (have != 1)} mapped; at least {need} expected"
+        yield ("decision_makers",), f"{plural(have, 'decision maker')} mapped; at least {need} expected"
 
 
 @check("KAM402", "agenda-unknown", "warning",

@@ -15,6 +15,7 @@ from kamctl.workspace import ACCOUNTS_DIR, WorkspaceError, find_workspace
 from kamctl.model.schema import generate
 from kamctl import scaffold
 from kamctl.workspace import SETTINGS_FILE, load_account, load_settings
+from kamctl.present import plural
 
 
 def init(
@@ -104,10 +105,9 @@ def validate(
     print_findings(findings, stream=_stdout())
     if findings:
         files_with = len({f.file for f in findings})
-        typer.echo(f"{len(findings)} problem{'s' * (len(findings) != 1)} in {files_with} "
-                   f"file{'s' * (files_with != 1)}", err=True)
+        typer.echo(f"{plural(len(findings), 'problem')} in {plural(files_with, 'file')}", err=True)
         raise typer.Exit(DATA_PROBLEM)
-    typer.echo(f"{count} account file{'s' * (count != 1)} valid" + ("" if files else " (and kam.yaml)"), err=True)
+    typer.echo(f"{plural(count, 'account file')} valid" + ("" if files else " (and kam.yaml)"), err=True)
 
 
 def _folder(root: Path, name: str) -> int:

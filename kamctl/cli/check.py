@@ -10,8 +10,8 @@ from typing import List, Optional
 import typer
 
 from kamctl.assessment import assess_all
-from kamctl.cli.common import (AT, DATA_PROBLEM, Output, as_of_date, cell, fail, id_argument, load, parse_date,
-                               print_findings, print_json, state, workspace_root)
+from kamctl.cli.common import (AT, DATA_PROBLEM, Output, as_of_date, fail, id_argument, load, parse_date,
+                               print_csv, print_findings, print_json, print_table, state, workspace_root)
 from kamctl.present import md_table, money
 from kamctl.report import report as build
 from kamctl import formats
@@ -105,9 +105,16 @@ def _next_steps(findings: list) -> str:
             + f"\nRun `kamctl rules CODE` to learn more, e.g. `kamctl rules {top[0][0].code}`.\n")
 
 
+class RulesFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
 def rules(
     code: Optional[str] = typer.Argument(None, metavar="CODE", help="A rule code (e.g. KAM201) or prefix (KAM2)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the rules as JSON."),
+    fmt: RulesFormat = typer.Option(RulesFormat.table, "--format", "-f", help="Output format."),
+    as_json: bool = typer.Option(False, "--json", help="Print the rules as JSON (the same as --format json)."),
 ) -> None:
     """List every rule with its code, severity and explanation; `rules CODE` explains one in full.
 
@@ -120,16 +127,20 @@ def rules(
         chosen = [r for r in chosen if r.code.startswith(wanted)]
         if not chosen:
             fail(f"no rule {code!r}; `kamctl rules` lists the codes")
-    if as_json:
-        print_json([{"code": r.code, "name": r.name, "severity": r.severity.value, "family": r.family,
-                     "explanation": r.explanation, "fix": r.fix} for r in chosen])
+    records = [{"code": r.code, "name": r.name, "severity": r.severity.value, "family": r.family,
+                "explanation": r.explanation, "fix": r.fix} for r in chosen]
+    if as_json or fmt is RulesFormat.json:
+        print_json(records)
+        return
+    if fmt is RulesFormat.csv:
+        print_csv(list(records[0]), [list(r.values()) for r in records])
         return
     if code and len(chosen) == 1:
         r = chosen[0]
         typer.echo(f"{r.code} {r.name} ({r.severity.value}, {r.family})\n\n{r.explanation}\n\nFix: {r.fix}")
         return
-    for r in chosen:
-        typer.echo(f"{r.code}  {r.severity.value:<7}  {r.name:<28} {r.explanation}")
+    print_table(console(), [("Code", "key"), ("Severity", "text?"), ("Name", "key"), ("Explanation", "text")],
+                [[r.code, r.severity.value, r.name, r.explanation] for r in chosen])
 
 
 def report(
@@ -161,19 +172,10 @@ def report(
         if note:
             typer.echo(f"\n{note}")
         return
-    from rich.table import Table
-
-    table = Table(title=f"KAM performance measures ({data['as_of']})")
-    for i, h in enumerate(headers):
-        table.add_column(h, justify="left" if i == 0 else "right")
-    for row in rows:
-        table.add_row(*(cell(c) for c in row))
-    out = console()
-    if not out.is_terminal:  # piped or captured: wide enough that no column is cut
-        out = console(width=180)
-    out.print(table)
-    if note:
-        typer.echo(note)
+    kinds = ["key", "number", "number", "number", "money", "money", "money", "number", "number", "number", "number",
+             "text", "number"]
+    rows = [[c.replace(" / ", "\n") if k == "money" else c for c, k in zip(row, kinds)] for row in rows]
+    print_table(console(), list(zip(headers, kinds)), rows, title=f"KAM performance measures ({data['as_of']})")
 
 
 def _num(value: float | None, digits: int = 0) -> str:

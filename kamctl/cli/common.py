@@ -20,8 +20,17 @@ from kamctl.present import csv_cell
 from kamctl.workspace import WorkspaceError, find_workspace, load_workspace
 from kamctl.cli.base import fail, state
 from kamctl.history import load_workspace_at
+from kamctl.present import plural
 
 OK, DATA_PROBLEM, USAGE = 0, 1, 2
+
+
+def _flag_type(self: Any, ctx: Any, _shown: Any = typer.core.TyperOption.display_type_rich) -> Any:
+    """Help lists a flag (--no-cache, --help) bare: `<bool>` suggests it takes a value."""
+    return None if self.is_flag and self.metavar is None else _shown(self, ctx)
+
+
+typer.core.TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
 
 
 class Output(str, Enum):
@@ -107,7 +116,8 @@ def invalid_note(ws: Any) -> int:
     bad = [a for a in ws.accounts if a.account is None]
     if not bad:
         return OK
-    typer.echo(f"{len(bad)} account file(s) have problems; run kamctl validate", err=True)
+    typer.echo(f"{plural(len(bad), 'account file')} {'has' if len(bad) == 1 else 'have'} problems; "
+               "run kamctl validate", err=True)
     return DATA_PROBLEM
 
 
@@ -190,17 +200,11 @@ def write_output(path: Path, data: bytes, check: bool = False) -> bool:
     return True
 
 
-def cell(value: Any) -> Any:
-    """A table cell as rich Text: no markup read from it, and control characters (ESC, C0, C1) shown
-    as escapes, so a name in an untrusted file cannot rewrite the terminal. Line breaks stay: some
-    cells are several lines on purpose; rich drops a CR itself."""
-    from rich.text import Text
-
-    return Text(visible(str(value)))
-
-
 def console(width: int | None = None) -> Any:
-    """A rich console for tables: plain when not a terminal; NO_COLOR respected by rich itself."""
+    """A rich console for tables: plain when not a terminal; NO_COLOR respected by rich itself.
+
+    Piped or captured, rich takes the width from $COLUMNS, else 80: output does not depend on who reads it.
+    """
     from rich.console import Console
 
     return Console(width=width, highlight=False, soft_wrap=False)
@@ -215,6 +219,90 @@ def as_of_date(ws: Any, value: str | None, option: str = "--as-of") -> Any:
     if value is None and revision is not None:
         return revision.day
     return parse_date(value, option)
+
+
+WHOLE = ("key", "money", "date", "number")  # cells people type or compare: never wrapped, never cut
+KINDS = WHOLE + ("words", "text")  # both wrap between words; only free text folds a word too long (a URL)
+FOLD_AT = 16  # free text gives a longer word no more than this
+
+
+def print_table(out: Any, columns: list[tuple[str, str]], rows: list[list[Any]], **kw: Any) -> None:
+    """Every table kamctl prints: columns are (title, kind), cells plain text (never markup).
+
+    A kind ending in `?` (`number?`) marks a column of low value, dropped first when short of room.
+    Widths are shared out here, not by rich, which squeezes wrapping columns below their longest
+    word and cuts the others with an ellipsis. Whole columns (key, money, date, number) get their
+    widest cell; words columns (ids among words) at least their longest word; text columns at least
+    FOLD_AT; the spare room goes in proportion to need, so they wrap between words. Short of room,
+    `?` columns go (rightmost first); a table that still cannot fit is printed as records, never cut.
+    """
+    from rich import box
+    from rich.cells import cell_len
+    from rich.table import Table
+    from rich.text import Text
+
+    kinds = [kind.rstrip("?") for _, kind in columns]
+    assert all(kind in KINDS for kind in kinds), columns
+    # control characters (ESC, C0, C1) shown as escapes: a name in an untrusted file cannot rewrite the terminal
+    cells = [["" if c is None else visible(str(c)) for c in row] for row in rows]
+
+    def measure(keep: list[int]) -> tuple[list[int], list[int], int]:
+        lines = [[ln for cell in [columns[i][0]] + [r[i] for r in cells] for ln in cell.splitlines() or [""]]
+                 for i in keep]
+        widest = [max(cell_len(ln) for ln in col) for col in lines]
+        word = [max((cell_len(w) for ln in col for w in ln.split()), default=1) for col in lines]
+        low = [min(w, FOLD_AT) if kinds[i] == "text" else w if kinds[i] == "words" else full
+               for i, w, full in zip(keep, word, widest)]
+        return widest, low, out.width - 3 * (len(keep) - 1)  # a space each side, one between
+
+    keep = list(range(len(columns)))
+    widest, low, room = measure(keep)
+    while sum(low) > room and any(columns[i][1].endswith("?") for i in keep):
+        keep.remove(max(i for i in keep if columns[i][1].endswith("?")))
+        widest, low, room = measure(keep)
+    if sum(low) > room:  # too many whole columns for the console: one block of `title: value` lines per row
+        _print_records(out, columns, cells, kw.get("title"))
+        return
+    wraps = [kinds[i] in ("words", "text") for i in keep]
+    widths = list(widest)
+    if sum(widest) > room:
+        widths = list(low)
+        spare = room - sum(widths)
+        need = [full - lo for full, lo in zip(widest, low)]
+        if spare > 0 and sum(need):
+            total = sum(need)
+            for n, _ in enumerate(need):
+                widths[n] += min(need[n], spare * need[n] // total)
+    kw.setdefault("leading", 1 if any("\n" in c for r in cells for c in r) else 0)  # rows of several lines apart
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, **kw)
+    for n, i in enumerate(keep):
+        table.add_column(columns[i][0], width=widths[n], no_wrap=not wraps[n], overflow="fold",
+                         justify="right" if kinds[i] in ("money", "number") else "left")
+    for r in cells:
+        table.add_row(*(Text(r[i]) for i in keep))
+    out.print(table)
+
+
+def _print_records(out: Any, columns: list[tuple[str, str]], cells: list[list[str]], title: Any) -> None:
+    """A table too wide to fit, as records: the first cell heads each block, then `title: value`
+    fields filling lines of the console's width (a field is never split unless longer than a line)."""
+    from rich.cells import cell_len
+
+    lines = [str(title), ""] if title else []
+    for r in cells:
+        lines.append(r[0])
+        line = ""
+        for (name, _), cell in zip(columns[1:], r[1:]):
+            if not cell.strip():
+                continue
+            field = f"{name}: " + " / ".join(cell.splitlines())
+            if line and cell_len(line) + 3 + cell_len(field) > out.width:
+                lines.append(line)
+                line = ""
+            line = f"{line}   {field}" if line else f"  {field}"
+        if line:
+            lines.append(line)
+    out.print("\n".join(lines), markup=False, highlight=False)
 
 
 def parse_date(value: str | None, option: str = "--as-of") -> Any:

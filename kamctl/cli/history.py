@@ -6,8 +6,9 @@ from typing import Any, Optional
 
 import typer
 
-from kamctl.cli.common import Output, cell, console, fail, id_argument, print_json, state, workspace_root
+from kamctl.cli.common import Output, console, fail, id_argument, print_json, print_table, state, workspace_root
 from kamctl.ids import did_you_mean
+from kamctl.markdown import plural
 from kamctl.model.vocabulary import label
 from kamctl.present import totals
 from kamctl.render import RenderError, environment, render_template
@@ -17,24 +18,6 @@ from kamctl.history import account_history, diff as compute
 
 def _num(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
-
-
-def _table(*headers: str) -> Any:
-    """A compact table; columns never wrap except a last one marked with `*` (the words)."""
-    from rich import box
-    from rich.table import Table
-
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    for h in headers:
-        if h.endswith("*"):
-            table.add_column(h[:-1], overflow="fold", min_width=20)
-        else:
-            table.add_column(h, no_wrap=True)
-    return table
-
-
-def _row(table: Any, *cells: Any) -> None:
-    table.add_row(*(cell("-" if c is None else c) for c in cells))
 
 
 def _markdown(ctx: typer.Context, template: str, context: dict) -> None:
@@ -66,9 +49,9 @@ def history(
                                         help="Only commits on or after a date (YYYY-MM-DD), or after a revision."),
     fmt: Output = typer.Option(Output.table, "--format", "-f", help="Output format."),
 ) -> None:
-    """Show how an account changed, commit by commit (renames followed): scores, quadrant, level,
-    open pipeline, satisfaction and the changes in words. Needs the workspace in git; reads git
-    only, never touching the working tree, index or HEAD.
+    """Show how an account changed, commit by commit (renames followed).
+
+    Per commit: scores, quadrant, level, open pipeline, satisfaction and the changes in words. Needs the workspace in git; reads git only, never touching the working tree, index or HEAD.
 
     Example: kamctl history alpenmilch-foods --since 2026-01-01 --format markdown
     """
@@ -89,13 +72,13 @@ def history(
     if not rows:
         typer.echo(f"No commit changed {account_id}" + (f" since {result['since']}." if result["since"] else "."))
         return
-    table = _table("Date", "Commit", "Attr", "Rel", "Quadrant", "Level", "Open pipeline", "Sat")
-    for r in rows:
-        _row(table, r["date"], r["short"], _num(r["attractiveness"]), _num(r["relative_strength"]),
-             r["quadrant"], label(r["level"]) if r["level"] else None, totals(r["open_value"]) or "-", _num(r["satisfaction"]))
+    table = [[r["date"], r["short"], _num(r["attractiveness"]), _num(r["relative_strength"]), r["quadrant"] or "-",
+              label(r["level"]) if r["level"] else "-", totals(r["open_value"]) or "-", _num(r["satisfaction"])] for r in rows]
     title = f"{result['name'] or account_id} ({account_id})"
     typer.echo(f"History of {title}" + (f" since {result['since']}" if result["since"] else ""))
-    console().print(table)
+    print_table(console(), [("Date", "date"), ("Commit", "key"), ("Attr", "number"), ("Rel", "number"),
+                            ("Quadrant", "text"), ("Level", "text"), ("Open pipeline", "money"), ("Sat", "number")],
+                table, leading=0)
     typer.echo("")
     typer.echo("Changes:")
     for r in rows:
@@ -117,8 +100,9 @@ def diff(
     threshold: float = typer.Option(0.5, "--threshold", min=0.0,
                                     help="Report score changes of at least this much (0-10 scale)."),
 ) -> None:
-    """Show what changed in the portfolio between two revisions: accounts added and removed,
-    quadrant moves, score and level changes, opportunities won, lost, no-go and advanced, new alerts.
+    """Show what changed in the portfolio between two revisions.
+
+    Accounts added and removed, quadrant moves, score and level changes, opportunities won, lost, no-go and advanced, new alerts.
 
     Example: kamctl diff HEAD --format markdown > CHANGES.md
     """
@@ -132,7 +116,7 @@ def diff(
         count = len(result["problems"][side])
         if count:
             rev = _rev(result["from"] if side == "before" else result["to"])
-            typer.echo(f"note: {count} problem{'s' * (count != 1)} in files at {rev} "
+            typer.echo(f"note: {plural(count, 'problem')} in files at {rev} "
                        "(those accounts are compared as invalid):", err=True)
             for f in result["problems"][side][:20]:
                 typer.echo(f"  {f['file']}:{f['line']}:{f['column']}: {f['rule']} {f['message']}", err=True)
@@ -144,9 +128,9 @@ def diff(
         return
     typer.echo(f"{_rev(result['from'])} -> {_rev(result['to'])}")
     if not result["accounts"]:
-        typer.echo(f"No changes ({result['unchanged']} accounts compared).")
+        typer.echo(f"No changes ({plural(result['unchanged'], 'account')} compared).")
         return
-    table = _table("Account", "Quadrant", "Attr", "Rel", "Level")
+    table = []
     for a in result["accounts"]:
         b, c = a["before"], a["after"]
 
@@ -154,18 +138,20 @@ def diff(
             x, y = ("-" if x is None else fmt_(x)), ("-" if y is None else fmt_(y))
             return x if x == y else f"{x} -> {y}"
 
-        _row(table, a["id"], arrow(b["quadrant"], c["quadrant"]), arrow(b["attractiveness"], c["attractiveness"], _num),
-             arrow(b["relative_strength"], c["relative_strength"], _num), arrow(b["level"], c["level"], label))
-    console().print(table)
+        table.append([a["id"], arrow(b["quadrant"], c["quadrant"]), arrow(b["attractiveness"], c["attractiveness"], _num),
+                      arrow(b["relative_strength"], c["relative_strength"], _num), arrow(b["level"], c["level"], label)])
+    print_table(console(), [("Account", "key"), ("Quadrant", "text"), ("Attr", "number"), ("Rel", "number"),
+                            ("Level", "text")], table)
     typer.echo("")
     typer.echo("Changes:")
     for a in result["accounts"]:
         typer.echo(f"  {a['id']}: " + "; ".join(a["changes"]))
     opps = ", ".join(f"{len(moves)} {label(kind)}" for kind, moves in result["opportunities"].items())
     typer.echo(f"{len(result['added'])} added, {len(result['removed'])} removed, "
-               f"{len(result['quadrant_moves'])} quadrant moves, {len(result['score_changes'])} score changes "
-               f">= {result['threshold']}, {len(result['level_changes'])} level changes; opportunities "
-               f"{opps}; {len(result['new_alerts'])} new alerts; {result['unchanged']} unchanged")
+               f"{plural(len(result['quadrant_moves']), 'quadrant move')}, "
+               f"{plural(len(result['score_changes']), 'score change')} >= {result['threshold']}, "
+               f"{plural(len(result['level_changes']), 'level change')}; opportunities {opps}; "
+               f"{plural(len(result['new_alerts']), 'new alert')}; {result['unchanged']} unchanged")
 
 
 def register(app: typer.Typer) -> None:

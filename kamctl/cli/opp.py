@@ -6,8 +6,8 @@ from typing import Any, Optional
 
 import typer
 
-from kamctl.cli.common import (AT, DATA_PROBLEM, Output, as_of_date, cell, fail, id_argument, id_option, invalid_note,
-                               load, parse_date, print_csv, print_findings, print_json, workspace_root)
+from kamctl.cli.common import (AT, DATA_PROBLEM, Output, as_of_date, console, fail, id_argument, id_option, invalid_note,
+                               load, parse_date, print_csv, print_findings, print_json, print_table, workspace_root)
 from kamctl.ids import did_you_mean
 from kamctl.present import md_table
 from kamctl.model.account import OPEN_STAGES, Stage
@@ -17,7 +17,6 @@ from kamctl.yamlio.write import BusyError, locked
 from kamctl.workspace import ACCOUNTS_DIR, account_files, display, load_account
 from kamctl.yamlio.write import ConflictError, EditError
 from kamctl.pipeline import Refused, opportunity_row, portfolio_pipeline
-from kamctl.cli.common import console
 from kamctl import edits, pipeline
 
 opp_app = typer.Typer(
@@ -267,20 +266,13 @@ def list_(
                    "days_in_stage", "stale_by"]
         print_csv(columns, [["" if r[k] is None else r[k] for k in columns] for r in rows])
     else:
-        from rich.table import Table
-
-        table = Table(title=f"Opportunities ({len(rows)}), as of {day.isoformat()}")
-        for col, justify in (("Account", "left"), ("Id", "left"), ("Stage", "left"), ("Value", "right"),
-                             ("Prob.", "right"), ("Weighted", "right"), ("Close", "left"), ("Days", "right"),
-                             ("Stale by", "right")):
-            table.add_column(col, justify=justify)  # type: ignore[arg-type]
-        for r in rows:
-            table.add_row(*map(cell, (r["account"], r["id"], label(r["stage"]), money(r["value"], r["currency"]),
-                                      f"{r['probability']:.0%}", money(r["weighted"]), r["close"] or "",
-                                      "" if r["days_in_stage"] is None else str(r["days_in_stage"]),
-                                      "" if r["stale_by"] is None else str(r["stale_by"]))))
-
-        console().print(table)
+        table = [[f"{r['account']} {r['id']}\n{r['title']}", label(r["stage"]),
+                  money(r["value"], r["currency"]), r["close"], f"{r['probability']:.0%}",
+                  money(r["weighted"]), r["days_in_stage"], r["stale_by"]] for r in rows]
+        print_table(console(), [("Account opportunity", "words"), ("Stage", "text"), ("Value", "money"),
+                                ("Close", "date"), ("Prob.", "number?"), ("Weighted", "money?"), ("Days", "number?"),
+                                ("Stale by", "number?")], table,
+                    title=f"Opportunities ({len(rows)}), as of {day.isoformat()}")
     raise typer.Exit(invalid_note(ws))
 
 
@@ -292,11 +284,7 @@ def pipeline_command(
 ) -> None:
     """The portfolio pipeline: stages, funnel, forecast by quarter and stale opportunities.
 
-    Per stage: count, value and probability-weighted value (per currency, plus a total in the
-    company currency when kam.yaml's pipeline.rates cover every currency);
-    the funnel of opportunities that reached identification, qualification, pursuit and contract
-    in the calendar year of --as-of (from 1 January up to --as-of) with conversion rates; the
-    weighted forecast of open opportunities by quarter of expected close; stale opportunities.
+    Per stage: count, value and probability-weighted value (per currency, plus a total in the company currency when kam.yaml's pipeline.rates cover every currency); the funnel of opportunities that reached identification, qualification, pursuit and contract in the calendar year of --as-of (from 1 January up to --as-of) with conversion rates; the weighted forecast of open opportunities by quarter of expected close; stale opportunities.
 
     Example: kamctl -w examples pipeline --as-of 2026-12-31 --format markdown
     """
@@ -346,20 +334,19 @@ def _sections(data: dict) -> list[tuple[str, list[str], list[list[str]]]]:
     return [stages, funnel, forecast, stale]
 
 
-def _table(data: dict) -> None:
-    from rich.table import Table
+# how the columns of each pipeline section are laid out in the terminal (kinds of print_table)
+SECTION_KINDS = (["text", "number", "number", "money", "money", "money"], ["text", "number", "number"],
+                 ["date", "number", "money", "money"], ["key", "key", "text?", "number", "number", "number"])
 
+
+def _table(data: dict) -> None:
     out = console()
-    for title, header, rows in _sections(data):
+    for (title, header, rows), kinds in zip(_sections(data), SECTION_KINDS):
         if not rows:
             out.print(f"{title}: none")
             continue
-        table = Table(title=title)
-        for col in header:
-            table.add_column(col)
-        for row in rows:
-            table.add_row(*(cell(c) for c in row))
-        out.print(table)
+        rows = [[c.replace(", ", "\n") if k == "money" else c for c, k in zip(row, kinds)] for row in rows]
+        print_table(out, list(zip(header, kinds)), rows, title=title, leading=0)  # one currency a line
 
 
 def _markdown(data: dict) -> str:

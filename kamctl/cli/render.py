@@ -13,6 +13,7 @@ from kamctl.cli.common import (AT, DATA_PROBLEM, USAGE, as_of_date, fail, id_arg
                                write_output)
 from kamctl.render import RenderError
 from kamctl import render
+from kamctl.present import plural
 
 render_app = typer.Typer(
     name="render",
@@ -110,7 +111,7 @@ def render_all(ctx: typer.Context,
                                                                       as_of=when, env=env, assessments=assessed)))
     texts = [(name, _run(make)) for name, make in documents]  # render everything before writing anything
     written = sum(_write(out / name, text) for name, text in texts)
-    typer.echo(f"{len(texts)} documents in {out}: {written} written, {len(texts) - written} unchanged", err=True)
+    typer.echo(f"{plural(len(texts), 'document')} in {out}: {written} written, {len(texts) - written} unchanged", err=True)
     if any(not a.ok for a in ws.accounts):
         raise typer.Exit(DATA_PROBLEM)
 
@@ -152,7 +153,7 @@ def _report_invalid(ws: Any) -> None:
     for loaded in bad:
         print_findings(loaded.findings)
     if bad:
-        typer.echo(f"kamctl: {len(bad)} invalid account file{'s' * (len(bad) != 1)} left out "
+        typer.echo(f"kamctl: {plural(len(bad), 'invalid account file')} left out "
                    f"({', '.join(a.id for a in bad)})", err=True)
 
 

@@ -7,7 +7,8 @@ from typing import Any, List, Optional
 
 import typer
 
-from kamctl.cli.common import AT, Output, TableOrJson, cell, console, id_argument, invalid_note, load, print_csv, print_json
+from kamctl.cli.common import (AT, Output, TableOrJson, console, id_argument, invalid_note, load, print_csv, print_json,
+                               print_table)
 from kamctl.present import compact_money, visible
 from kamctl.present import score as one_decimal
 from kamctl.model.account import Level, factor_title
@@ -30,49 +31,6 @@ def _summaries(ws: Any) -> list:
     """Scoring summaries of the valid accounts, in file order."""
 
     return [summarise(a.id, a.account, ws.settings) for a in ws.valid_accounts()]
-
-
-def _print_table(out: Any, headers: list[str], rows: list[list[Any]], **kw: Any) -> None:
-    """Print a compact rich table that fits the console width.
-
-    A header ending in `*` marks a column that may wrap. Widths are shared out here, not by rich,
-    because rich squeezes wrapping columns below their longest word: each wrapping column keeps at
-    least its longest word and gets spare width in proportion to its need, so names wrap between
-    words into readable lines. Other columns never wrap. Cells are plain text, never markup.
-    """
-    from rich import box
-    from rich.cells import cell_len
-    from rich.table import Table
-
-    rows = [[cell(c) for c in row] for row in rows]  # neutralised first: widths are of what is shown
-    wraps = [h.endswith("*") for h in headers]
-    titles = [h.rstrip("*") for h in headers]
-    columns = list(zip(titles, *rows)) if rows else [(t,) for t in titles]
-    lines = [[line for c in col for line in str(c).splitlines() or [""]] for col in columns]
-    widest = [max(cell_len(line) for line in col) for col in lines]
-    longest_word = [max((cell_len(w) for line in col for w in line.split()), default=1) for col in lines]
-    minimum = [lw if wrap else full for lw, full, wrap in zip(longest_word, widest, wraps)]
-    room = out.width - 3 * (len(headers) - 1)  # a space of padding each side and one between columns
-    widths = list(widest)
-    if sum(widest) > room:
-        widths = list(minimum)
-        spare = room - sum(widths)
-        need = [full - low if wrap else 0 for full, low, wrap in zip(widest, minimum, wraps)]
-        if spare > 0 and sum(need):
-            total = sum(need)
-            for i, n in enumerate(need):
-                widths[i] += min(n, spare * n // total)
-        while sum(widths) > room and any(w > 4 for w, wrap in zip(widths, wraps) if wrap):
-            i = max((i for i, wrap in enumerate(wraps) if wrap), key=lambda i: widths[i])
-            widths[i] -= 1  # words longer than the terminal allows: fold them as a last resort
-    multiline = widths != widest or any("\n" in str(c) for row in rows for c in row)
-    kw.setdefault("leading", 1 if multiline else 0)  # a blank line between rows that take several lines
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, **kw)
-    for title, width, wrap in zip(titles, widths, wraps):
-        table.add_column(title, width=width, no_wrap=not wrap, overflow="fold" if wrap else "ellipsis")
-    for row in rows:
-        table.add_row(*row)
-    out.print(table)
 
 
 def _num(value: float | None) -> str:
@@ -138,8 +96,8 @@ def _print_explain(s: Any, out: Any) -> None:
                 for f in axis.factors]
         total = sum(f.contribution for f in axis.factors)
         rows.append(["Sum = score", "", f"{sum(f.weight for f in axis.factors):g}", "100%", f"{total:.2f}"])
-        _print_table(out, ["Factor*", "Score", "Weight", "Share", "Contribution"], rows, title=title,
-                     title_justify="left")
+        print_table(out, [("Factor", "text"), ("Score", "number"), ("Weight", "number"), ("Share", "number"),
+                          ("Contribution", "number")], rows, title=title, title_justify="left")
         side = "high" if axis.high else "low"
         out.print(f"  {title} {_num(rounded(axis.score))} (cut point {axis.cut_point:g}: {side})")
         if axis.missing:
@@ -153,7 +111,7 @@ def _print_explain(s: Any, out: Any) -> None:
 
 def score(
     ctx: typer.Context,
-    ids: Optional[List[str]] = id_argument(None, metavar="[ID]...", help=IDS_HELP),
+    ids: Optional[List[str]] = id_argument(None, help=IDS_HELP),
     explain: bool = typer.Option(False, "--explain", help="Show each factor's score, weight, share and "
                                  "contribution, and the cut points, so the result can be recomputed by hand."),
     fmt: ScoreFormat = typer.Option(ScoreFormat.table, "--format", "-f", help="Output format."),
@@ -161,8 +119,7 @@ def score(
 ) -> None:
     """Attractiveness, relative strength and Key Account Model quadrant of each account.
 
-    Each score is the weighted mean of the factors present (weights in kam.yaml), shown to one decimal.
-    An account missing factors is partial; one with no factor on an axis has no quadrant.
+    Each score is the weighted mean of the factors present (weights in kam.yaml), shown to one decimal. An account missing factors is partial; one with no factor on an axis has no quadrant.
 
     Example: kamctl score alpenmilch-foods --explain
     """
@@ -192,10 +149,11 @@ def _score_table(summaries: list) -> None:
     rows = []
     for s in summaries:
         sc = s.score
-        rows.append([f"{s.name} ({s.id})", _num(rounded(sc.attractiveness.score)),
+        rows.append([s.id, s.name, _num(rounded(sc.attractiveness.score)),
                      _num(rounded(sc.relative_strength.score)), sc.quadrant.name if sc.quadrant else "-",
                      "partial" if sc.partial else ""])
-    _print_table(console(), ["Account (ID)*", "Attract.", "Strength", "Quadrant", "Partial"], rows)
+    print_table(console(), [("ID", "key"), ("Account", "text"), ("Attract.", "number"), ("Strength", "number"),
+                            ("Quadrant", "text"), ("Partial", "text?")], rows)
 
 
 def _score_csv(summaries: list, explain: bool) -> None:
@@ -233,8 +191,7 @@ def portfolio(
 ) -> None:
     """The Key Account Model: accounts placed by attractiveness and relative strength, with strategies.
 
-    The terminal shows a 2x2 grid and a table sorted by quadrant, then attractiveness.
-    Markdown gives a Mermaid quadrantChart followed by the same table.
+    The terminal shows a 2x2 grid and a table sorted by quadrant, then attractiveness. Markdown gives a Mermaid quadrantChart followed by the same table.
 
     Example: kamctl portfolio --format markdown > portfolio.md
     """
@@ -287,13 +244,13 @@ def _portfolio_terminal(summaries: list, settings: Any) -> None:
     revenue = pf.has_revenue(summaries)
     rows = []
     for r in pf.rows(summaries, settings):
-        row = [r["quadrant_name"] or "Unscored", r["name"] + (" (partial)" if r["partial"] else ""),
+        row = [r["quadrant_name"] or "Unscored", f"{r['name']} ({r['id']})" + (" partial" if r["partial"] else ""),
                _num(r["attractiveness"]), _num(r["relative_strength"])]
         if revenue:
             row += [compact_money(r["revenue_current"], r["currency"]), compact_money(r["revenue_potential"], r["currency"])]
         rows.append(row)
-    headers = ["Quadrant", "Account*", "Attract.", "Strength"] + (["Current", "Potential"] if revenue else [])
-    _print_table(out, headers, rows)
+    columns = [("Quadrant", "text"), ("Account (ID)", "words"), ("Attr.", "number"), ("Rel.", "number")] + ([("Current", "money"), ("Potential", "money")] if revenue else [])
+    print_table(out, columns, rows)
 
 
 
@@ -317,14 +274,13 @@ def _level_record(s: Any) -> dict:
 
 def level(
     ctx: typer.Context,
-    ids: Optional[List[str]] = id_argument(None, metavar="[ID]...", help=IDS_HELP),
+    ids: Optional[List[str]] = id_argument(None, help=IDS_HELP),
     fmt: TableOrJson = typer.Option(TableOrJson.table, "--format", "-f", help="Output format."),
     at: Optional[str] = AT,
 ) -> None:
     """The relationship level the customer perceives, and the next step up.
 
-    Loyalty sets the level (none 1 Commodity, low 2 Product Provider, some 3 Value-add, high 4 Partner).
-    Price sensitivity caps it (high at 2, medium at 3). A declared level that disagrees is shown.
+    Loyalty sets the level (none 1 Commodity, low 2 Product Provider, some 3 Value-add, high 4 Partner). Price sensitivity caps it (high at 2, medium at 3). A declared level that disagrees is shown.
 
     Example: kamctl level --format json
     """
@@ -352,7 +308,7 @@ def _level_table(summaries: list) -> None:
             shown += f"\ndeclared {lv.declared.title}: {verdict}"
         rows.append([s.id, shown, lv.next_step or "Record the relationship's price sensitivity and loyalty."])
     out = console()
-    _print_table(out, ["ID", "Level and evidence*", "Next step*"], rows)
+    print_table(out, [("ID", "key"), ("Level and evidence", "text"), ("Next step", "text")], rows)
     for lv in Level:  # what each level shown means
         if any(s.level.level is lv for s in summaries):
             out.print(f"{lv.number} {lv.title}: {RESPONSE[lv]}", markup=False)
@@ -411,7 +367,7 @@ def _owners_table(records: list[dict]) -> None:
             lines.append(f"won by {r['hunted_by']}")
         rows.append([r["owner"] or "(no owner)", r["id"], "\n".join(lines)])
     out = console()
-    _print_table(out, ["Owner*", "ID", "Role and status*"], rows)
+    print_table(out, [("Owner", "text"), ("ID", "key"), ("Role and status", "text")], rows)
     counts = {k: sum(r["status"] == k for r in records) for k in ("hunted", "farmed", "ready_to_farm")}
     out.print(f"{counts['hunted'] + counts['ready_to_farm']} hunted, {counts['farmed']} farmed, "
               f"{counts['ready_to_farm']} ready to farm", markup=False)
