@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from kamctl.markdown import plural
+from kamctl.present import plural
 from tests.conftest import EXAMPLES, ROOT
 
 KAMCTL = str(Path(sys.executable).with_name("kamctl"))

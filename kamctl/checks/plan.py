@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from kamctl.checks.registry import Context, check
-from kamctl.markdown import plural
+from kamctl.present import plural
 
 F = "development plan"
 TACTIC_NEEDS = ("quarter", "owner", "due")  # what makes a tactic executable

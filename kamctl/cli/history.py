@@ -8,7 +8,7 @@ import typer
 
 from kamctl.cli.common import Output, console, fail, id_argument, print_json, print_table, state, workspace_root
 from kamctl.ids import did_you_mean
-from kamctl.markdown import plural
+from kamctl.present import plural
 from kamctl.model.vocabulary import label
 from kamctl.present import totals
 from kamctl.render import RenderError, environment, render_template
