@@ -37,11 +37,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
               "List every rule with its code, severity and explanation; `rules CODE` explains one in full."),
     "report": ("kamctl.cli.check", "KAM performance measures per account and for the portfolio: opportunities, "
                "sales, relationships, satisfaction, alerts."),
-    "history": ("kamctl.cli.history", "Show how an account changed, commit by commit (renames followed): scores, "
-                "quadrant, level,\nopen pipeline, satisfaction and the changes in words. Needs the workspace in git; "
-                "reads git\nonly, never touching the working tree, index or HEAD."),
-    "diff": ("kamctl.cli.history", "Show what changed in the portfolio between two revisions: accounts added and "
-             "removed,\nquadrant moves, score and level changes, opportunities won, lost, no-go and advanced, new alerts."),
+    "history": ("kamctl.cli.history", "Show how an account changed, commit by commit (renames followed)."),
+    "diff": ("kamctl.cli.history", "Show what changed in the portfolio between two revisions."),
     "opp": ("kamctl.cli.opp",
             "Add opportunities and move them through the pipeline stages (edits keep the file's comments)."),
     "render": ("kamctl.cli.render",

@@ -6,13 +6,21 @@ Kept apart from kamctl.cli.common (which imports the core) so that `kamctl --hel
 from __future__ import annotations
 
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import typer
 
-from kamctl.formats import visible
+from kamctl.present import visible
 
 OK, DATA_PROBLEM, USAGE = 0, 1, 2
+
+
+def _flag_type(self: Any, ctx: Any, _shown: Any = typer.core.TyperOption.display_type_rich) -> Any:
+    """Help lists a flag (--no-cache, --help) bare: `<bool>` suggests it takes a value."""
+    return None if self.is_flag and self.metavar is None else _shown(self, ctx)
+
+
+typer.core.TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
 
 
 class State:

@@ -176,6 +176,8 @@ def report(
              "text", "number"]
     rows = [[c.replace(" / ", "\n") if k == "money" else c for c, k in zip(row, kinds)] for row in rows]
     print_table(console(), list(zip(headers, kinds)), rows, title=f"KAM performance measures ({data['as_of']})")
+    if note:
+        typer.echo(note)
 
 
 def _num(value: float | None, digits: int = 0) -> str:

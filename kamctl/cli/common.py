@@ -18,19 +18,9 @@ from kamctl.present import visible
 from kamctl.ids import id_problem
 from kamctl.present import csv_cell
 from kamctl.workspace import WorkspaceError, find_workspace, load_workspace
-from kamctl.cli.base import fail, state
+from kamctl.cli.base import DATA_PROBLEM, OK, USAGE, fail, state  # noqa: F401 - re-exported for the commands
 from kamctl.history import load_workspace_at
 from kamctl.present import plural
-
-OK, DATA_PROBLEM, USAGE = 0, 1, 2
-
-
-def _flag_type(self: Any, ctx: Any, _shown: Any = typer.core.TyperOption.display_type_rich) -> Any:
-    """Help lists a flag (--no-cache, --help) bare: `<bool>` suggests it takes a value."""
-    return None if self.is_flag and self.metavar is None else _shown(self, ctx)
-
-
-typer.core.TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
 
 
 class Output(str, Enum):
