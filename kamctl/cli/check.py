@@ -10,8 +10,8 @@ from typing import List, Optional
 import typer
 
 from kamctl.assessment import assess_all
-from kamctl.cli.common import (AT, DATA_PROBLEM, Output, as_of_date, fail, id_argument, load, parse_date,
-                               print_csv, print_findings, print_json, print_table, state, workspace_root)
+from kamctl.cli.common import (AT, DATA_PROBLEM, Listing, Output, as_of_date, fail, id_argument, load, parse_date,
+                               print_csv, print_findings, print_json, print_records, print_table, state, workspace_root)
 from kamctl.present import md_table, money
 from kamctl.report import report as build
 from kamctl import formats
@@ -105,15 +105,9 @@ def _next_steps(findings: list) -> str:
             + f"\nRun `kamctl rules CODE` to learn more, e.g. `kamctl rules {top[0][0].code}`.\n")
 
 
-class RulesFormat(str, Enum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-
-
 def rules(
     code: Optional[str] = typer.Argument(None, metavar="CODE", help="A rule code (e.g. KAM201) or prefix (KAM2)."),
-    fmt: RulesFormat = typer.Option(RulesFormat.table, "--format", "-f", help="Output format."),
+    fmt: Listing = typer.Option(Listing.table, "--format", "-f", help="table, json or csv."),
     as_json: bool = typer.Option(False, "--json", help="Print the rules as JSON (the same as --format json)."),
 ) -> None:
     """List every rule with its code, severity and explanation; `rules CODE` explains one in full.
@@ -129,11 +123,7 @@ def rules(
             fail(f"no rule {code!r}; `kamctl rules` lists the codes")
     records = [{"code": r.code, "name": r.name, "severity": r.severity.value, "family": r.family,
                 "explanation": r.explanation, "fix": r.fix} for r in chosen]
-    if as_json or fmt is RulesFormat.json:
-        print_json(records)
-        return
-    if fmt is RulesFormat.csv:
-        print_csv(list(records[0]), [list(r.values()) for r in records])
+    if print_records(records, Listing.json if as_json else fmt):
         return
     if code and len(chosen) == 1:
         r = chosen[0]

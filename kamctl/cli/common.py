@@ -31,11 +31,12 @@ class Output(str, Enum):
     markdown = "markdown"
 
 
-class TableOrJson(str, Enum):
-    """--format of the listings that have no Markdown form (level, owners)."""
+class Listing(str, Enum):
+    """--format of the listings whose rows are flat records (level, owners, rules): csv too."""
 
     table = "table"
     json = "json"
+    csv = "csv"
 
 
 def _id_check(kind: str) -> Any:
@@ -121,6 +122,15 @@ def print_findings(findings: list[Any], stream: Any = None) -> None:
 def print_json(data: Any) -> None:
     """Strict JSON (RFC 8259): a number that is not finite (a sum that overflowed) is null."""
     typer.echo(json.dumps(finite(data), indent=2, ensure_ascii=False, allow_nan=False, default=_json_default))
+
+
+def print_records(records: list[dict[str, Any]], fmt: "Listing") -> bool:
+    """json or csv of flat records (one column per key); False for table, which each command draws."""
+    if fmt is Listing.json:
+        print_json(records)
+    elif fmt is Listing.csv:
+        print_csv(list(records[0]) if records else [], [list(r.values()) for r in records])
+    return fmt is not Listing.table
 
 
 def print_csv(header: list[str], rows: Any) -> None:

@@ -7,8 +7,8 @@ from typing import Any, List, Optional
 
 import typer
 
-from kamctl.cli.common import (AT, Output, TableOrJson, console, id_argument, invalid_note, load, print_csv, print_json,
-                               print_table)
+from kamctl.cli.common import (AT, Listing, Output, console, id_argument, invalid_note, load, print_csv, print_json,
+                               print_records, print_table)
 from kamctl.present import compact_money, visible
 from kamctl.present import score as one_decimal
 from kamctl.model.account import Level, factor_title
@@ -275,7 +275,7 @@ def _level_record(s: Any) -> dict:
 def level(
     ctx: typer.Context,
     ids: Optional[List[str]] = id_argument(None, help=IDS_HELP),
-    fmt: TableOrJson = typer.Option(TableOrJson.table, "--format", "-f", help="Output format."),
+    fmt: Listing = typer.Option(Listing.table, "--format", "-f", help="table, json or csv."),
     at: Optional[str] = AT,
 ) -> None:
     """The relationship level the customer perceives, and the next step up.
@@ -286,9 +286,9 @@ def level(
     """
     ws = load(ctx, ids, at=at)
     summaries = _summaries(ws)
-    if fmt is TableOrJson.json:
-        print_json([_level_record(s) for s in summaries])
-    elif not summaries:
+    if print_records([_level_record(s) for s in summaries], fmt):
+        raise typer.Exit(invalid_note(ws))
+    if not summaries:
         _no_accounts(ws)
     else:
         _level_table(summaries)
@@ -334,7 +334,7 @@ def _owner_record(loaded: Any, ready: bool) -> dict:
 
 def owners(
     ctx: typer.Context,
-    fmt: TableOrJson = typer.Option(TableOrJson.table, "--format", "-f", help="Output format."),
+    fmt: Listing = typer.Option(Listing.table, "--format", "-f", help="table, json or csv."),
     at: Optional[str] = AT,
 ) -> None:
     """Accounts by owner and role: hunted, farmed, and those ready to hand from hunter to farmer.
@@ -347,9 +347,9 @@ def owners(
     ws = load(ctx, at=at)
     records = [_owner_record(a, ready_to_farm(a.account)) for a in ws.valid_accounts()]
     records.sort(key=lambda r: (r["owner"] is None, (r["owner"] or "").casefold(), r["role"] or "", r["id"]))
-    if fmt is TableOrJson.json:
-        print_json(records)
-    elif not records:
+    if print_records(records, fmt):
+        raise typer.Exit(invalid_note(ws))
+    if not records:
         _no_accounts(ws)
     else:
         _owners_table(records)
