@@ -10,3 +10,4 @@ _.wrap_str_format  # Jinja's SandboxedEnvironment calls it
 signum  # a signal handler's signature
 _.preserve_quotes  # ruamel.yaml's YAML reads these settings
 _.ignore_aliases
+AUDIENCES  # the audiences FIELDS may name; tests/test_audience.py holds FIELDS to it
