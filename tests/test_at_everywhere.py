@@ -12,7 +12,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import click
 import pytest
 import typer.main
 
@@ -156,7 +155,7 @@ def test_render_all_at_writes_the_old_plan_to_out_and_nothing_else(kamctl, monke
 def test_every_read_only_command_declares_the_one_at_option():
     """One declaration (kamctl.cli.common.AT) on every read-only command, none on the edits."""
     group = typer.main.get_command(app)
-    ctx = click.Context(group)
+    ctx = typer.Context(group)
     read_only = {"check", "validate", "level", "owners", "report", "score", "portfolio", "pipeline",
                  "opp list", "render plan", "render questionnaire", "render survey", "render portfolio",
                  "render all"}
