@@ -11,28 +11,18 @@ import typer
 
 from kamctl.assessment import assess_all
 from kamctl.cli.common import (AT, DATA_PROBLEM, Listing, Output, as_of_date, fail, id_argument, load, parse_date,
-                               print_csv, print_findings, print_json, print_records, print_table, state, workspace_root)
+                               print_findings, print_json, print_records, print_table, state, workspace_root)
 from kamctl.present import md_table, money
 from kamctl.report import report as build
 from kamctl import formats
 from kamctl.checks import RULES, policy_problems, run, split_codes, top_rules, unknown_codes
 from kamctl.checks.incremental import check_workspace
+from kamctl.findings import Severity
 from kamctl.cli.common import console
 from kamctl.workspace import WorkspaceError
 
 
-class CheckFormat(str, Enum):
-    text = "text"
-    parsable = "parsable"
-    json = "json"
-    github = "github"
-    junit = "junit"
-
-
-class Level(str, Enum):
-    error = "error"
-    warning = "warning"
-    info = "info"
+CheckFormat = Enum("CheckFormat", [(name, name) for name in formats.FORMATS], type=str)  # formats.py owns the list
 
 
 def _colour() -> bool:
@@ -47,7 +37,7 @@ def check(
     ids: Optional[List[str]] = id_argument(None, help="Accounts to check (default: all)."),
     as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE", help="Date the date rules use, YYYY-MM-DD (default: today)."),
     fmt: Optional[CheckFormat] = typer.Option(None, "--format", help="Output format (default: text; github when GITHUB_ACTIONS=true)."),
-    fail_on: Level = typer.Option(Level.error, "--fail-on", help="Exit 1 when any finding is at or above this severity."),
+    fail_on: Severity = typer.Option(Severity.error, "--fail-on", help="Exit 1 when any finding is at or above this severity."),
     select: Optional[List[str]] = typer.Option(None, "--select", metavar="CODES", help="Only these rules: codes or prefixes, comma-separated (KAM2,KAM401)."),
     ignore: Optional[List[str]] = typer.Option(None, "--ignore", metavar="CODES", help="Skip these rules: codes or prefixes, comma-separated."),
     at: Optional[str] = AT,
@@ -88,7 +78,7 @@ def check(
     if chosen == "text":
         sys.stdout.write(_next_steps(result.findings))
     sys.stdout.flush()
-    failing = {s for s in formats.Severity if s.rank >= formats.Severity(fail_on.value).rank}
+    failing = {s for s in Severity if s.rank >= fail_on.rank}
     if any(f.severity in failing for f in result.findings):
         raise typer.Exit(DATA_PROBLEM)
 
