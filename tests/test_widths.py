@@ -130,7 +130,7 @@ def test_history_and_diff_tables_are_whole(tmp_path):
 @pytest.mark.parametrize("command", [["history"], ["diff"], ["pipeline"], ["score"], ["level"], ["check"], []])
 def test_help_has_no_broken_sentences_bool_or_double_brackets(command):
     text = piped([*command, "--help"], 80)
-    assert "<bool>" not in text and "[[" not in text
+    assert "<bool>" not in text and "[[" not in text and "list[str]" not in text
     lines = [line.strip() for line in text.splitlines()]
     for line, following in zip(lines, lines[1:]):
         # a line of running text followed by more of the same paragraph is filled (wrapped, not broken)

@@ -21,6 +21,8 @@ def _flag_type(self: Any, ctx: Any, _shown: Any = typer.core.TyperOption.display
 
 
 typer.core.TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
+# An argument's name (ID, CODE) says what it takes; typer's `<list[str]>` beside it is Python, not help.
+typer.core.TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign]
 
 
 class State:
