@@ -62,3 +62,12 @@ def test_every_format_is_byte_identical(name, tmp_path, monkeypatch):
             if os.environ.get("KAMCTL_GOLDEN"):
                 golden.write_bytes(out.encode("utf-8", "surrogatepass"))
             assert out.encode("utf-8", "surrogatepass") == golden.read_bytes(), (name, fmt, colour, fail_on)
+
+
+def test_visible_fast_path_misses_no_unsafe_character():
+    """visible() returns printable text untouched: that is only right while every character it
+    escapes is one str.isprintable() refuses."""
+    from kamctl.present import _BREAK, _UNSAFE, visible
+    caught = [c for c in map(chr, range(0x110000)) if _UNSAFE.match(c) or _BREAK.match(c)]
+    assert caught and not [c for c in caught if c.isprintable()]
+    assert visible("a\x1bb") == "a\\x1bb" and visible("plain é") == "plain é"
