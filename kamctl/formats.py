@@ -55,8 +55,12 @@ def at_or_above(f: Finding, fail_on: str) -> bool:
 
 
 def summary(findings: list[Finding], fail_on: str = "error", accounts: int | None = None) -> dict:
-    counts = {s.value: sum(f.severity is s for f in findings) for s in Severity}
-    failing = sum(at_or_above(f, fail_on) for f in findings)
+    by_severity = dict.fromkeys(Severity, 0)
+    for f in findings:
+        by_severity[f.severity] += 1
+    counts = {s.value: n for s, n in by_severity.items()}
+    threshold = Severity(fail_on).rank
+    failing = sum(n for s, n in by_severity.items() if s.rank >= threshold)
     out = {"errors": counts["error"], "warnings": counts["warning"], "info": counts["info"],
            "total": len(findings), "files": len({f.file for f in findings}),
            "fail_on": fail_on, "failing": failing, "passed": failing == 0}
