@@ -34,8 +34,11 @@ def shown(findings: Iterable[Finding]) -> list[Finding]:
             names[file] = visible(file, False)
         if account not in names:
             names[account] = visible(account, False)
-        out.append(Finding(f.rule, f.severity, names[file], f.line, f.column, visible(f.message),
-                           names[account]))
+        message = visible(f.message)
+        if message is f.message and names[file] is file and names[account] is account:
+            out.append(f)  # nothing to show differently (the usual case): no new finding
+        else:
+            out.append(Finding(f.rule, f.severity, names[file], f.line, f.column, message, names[account]))
     return out
 
 
