@@ -1,6 +1,7 @@
 """Generate N realistic account files (seeded): comments, every section used, about 5-6 KB each.
 
     python benchmarks/generate.py 1000 /tmp/kam-bench      # -> /tmp/kam-bench/{kam.yaml,accounts/}
+    python benchmarks/generate.py 1000 /tmp/kam-many --many-findings   # about 20 findings each
 
 The same seed gives the same files, so runs compare like with like. tests/test_fuzz.py uses
 account_data()/account_text() to make valid accounts from Hypothesis-chosen seeds.
@@ -119,6 +120,25 @@ def account_data(rng: random.Random, name: str = "Account") -> dict:
     }
 
 
+def with_findings(data: dict, rng: random.Random) -> dict:
+    """data made to draw about 20 findings at --as-of 2027-06-30: an incomplete charter, tactics
+    without an owner and past due, decision makers without agenda or counterpart, stale contacts."""
+    strategy = data["strategy"]
+    for key in ("current_situation", "value_we_add", "whom_to_influence", "where_to_target", "when_to_pursue"):
+        strategy.pop(key)
+    strategy["barriers"] = []
+    for objective in data["plan"]["objectives"]:
+        for strategy_ in objective["strategies"]:
+            for tactic in strategy_["tactics"]:
+                tactic.pop("owner")
+                tactic["status"] = "planned"
+    for dm in data["decision_makers"]:
+        dm.pop("personal_agenda")
+        dm.pop("counterpart")
+        dm["last_contact"] = _date(rng, 2025)
+    return data
+
+
 def _scalar(value) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
@@ -186,8 +206,9 @@ def account_text(data: dict, rng: random.Random) -> str:
     return "\n".join(out) + "\n"
 
 
-def generate(n: int, target: Path, seed: int = 7) -> Path:
-    """Write kam.yaml and accounts/acct-00001.yaml ... into target (replacing accounts/)."""
+def generate(n: int, target: Path, seed: int = 7, many: bool = False) -> Path:
+    """Write kam.yaml and accounts/acct-00001.yaml ... into target (replacing accounts/);
+    many: every account carries about 20 findings (with_findings)."""
     target = Path(target)
     accounts = target / "accounts"
     if accounts.exists():
@@ -197,6 +218,8 @@ def generate(n: int, target: Path, seed: int = 7) -> Path:
     for i in range(n):
         rng = random.Random(seed * 1_000_003 + i)
         data = account_data(rng, f"Account {i + 1:05d}")
+        if many:
+            data = with_findings(data, rng)
         (accounts / f"acct-{i + 1:05d}.yaml").write_text(account_text(data, rng), encoding="utf-8")
     return target
 
@@ -206,8 +229,9 @@ def main() -> None:
     parser.add_argument("n", type=int)
     parser.add_argument("target", type=Path)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--many-findings", action="store_true", help="about 20 findings per account")
     args = parser.parse_args()
-    generate(args.n, args.target, args.seed)
+    generate(args.n, args.target, args.seed, args.many_findings)
     print(f"wrote {args.n} accounts to {args.target}/accounts")
 
 

@@ -3,6 +3,7 @@
     python benchmarks/run.py                       # N = 100, 1,000 and 10,000
     python benchmarks/run.py --sizes 1000 --repeat 7
     python benchmarks/run.py --all-peers           # also ruamel / check-jsonschema at 10,000 (minutes)
+    python benchmarks/run.py --findings --sizes 1000   # every check format, clean vs many findings (issue 18)
 
 For each N it generates N accounts (benchmarks/generate.py, seeded) under benchmarks/.data/ (git-ignored)
 and times, as separate processes, wall clock, median of --repeat runs:
@@ -21,6 +22,7 @@ It prints the medians, the max RSS of the cold check, and the issue's target rat
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import platform
@@ -79,12 +81,12 @@ def measure(cmd: list[str], repeat: int, prepare=None, env: dict | None = None) 
     return {"median": statistics.median(times), "runs": len(times), "rss": max(rss), "codes": sorted(codes)}
 
 
-def workspace(data: Path, n: int, seed: int) -> Path:
-    ws = data / f"ws-{n}"
+def workspace(data: Path, n: int, seed: int, many: bool = False) -> Path:
+    ws = data / (f"ws-many-{n}" if many else f"ws-{n}")
     marker = ws / ".generated"
     stamp = f"{n} {seed} {(HERE / 'generate.py').stat().st_mtime_ns}"
     if not (marker.is_file() and marker.read_text() == stamp):
-        generate.generate(n, ws, seed)
+        generate.generate(n, ws, seed, many)
         marker.write_text(stamp)
     return ws
 
@@ -123,6 +125,45 @@ def machine() -> str:
             f"load average {load[0]:.2f}")
 
 
+FORMATS = ("json", "text", "parsable", "github", "junit")
+AS_OF = "2027-06-30"  # the date generate.with_findings aims at: about 20 findings per account
+
+
+def findings_run(args, sizes: list[int]) -> None:
+    """Every format of `kamctl check --as-of AS_OF`, clean accounts next to many findings (issue 18):
+    cold (cache emptied), warm (cache filled), an empty workspace and the floor; the two target ratios
+    for json and text."""
+    compileall.compile_dir(str(ROOT / "kamctl"), quiet=1)  # as installed: no byte-compiling in the timings
+    empty = args.data / "ws-empty"
+    (empty / "accounts").mkdir(parents=True, exist_ok=True)
+    (empty / "kam.yaml").write_text(generate.SETTINGS)
+    print(f"kamctl check per format, {time.strftime('%Y-%m-%d %H:%M %Z')}; {machine()}; --as-of {AS_OF}")
+    base_empty = {fmt: measure([KAMCTL, "-w", str(empty), "check", "--as-of", AS_OF, "--format", fmt],
+                               max(args.repeat, 5))["median"] for fmt in ("json", "text")}
+    print(f"empty workspace: json {base_empty['json']:.3f} s, text {base_empty['text']:.3f} s")
+    for n in sizes:
+        for many in (False, True):
+            ws = workspace(args.data, n, args.seed, many)
+            cache = ws / ".kamctl-cache"
+            cmd = [KAMCTL, "-w", str(ws), "check", "--as-of", AS_OF]
+            found = subprocess.run(cmd + ["--format", "parsable"], capture_output=True, text=True).stdout.count("\n")
+            floor = measure([PY, "-c", FLOOR, str(ws)], args.repeat)["median"]
+            print(f"\nN = {n:,} {'many findings' if many else 'clean'} accounts: {found:,} findings "
+                  f"({found / n:.1f} each); floor {floor:.3f} s")
+            for fmt in FORMATS:
+                cold = measure(cmd + ["--format", fmt], args.repeat, lambda: shutil.rmtree(cache, ignore_errors=True))
+                run_once(cmd + ["--format", fmt])
+                warm = measure(cmd + ["--format", fmt], args.repeat)
+                c, w = cold["median"], warm["median"]
+                text = f"  {fmt:9} cold {c:6.3f} s  warm {w:6.3f} s"
+                if fmt in base_empty:
+                    e = base_empty[fmt]
+                    share = (w - e) / (c - e) if c > e else float("nan")
+                    text += (f"   cold/floor {c / floor:4.2f} (target <= 1.2)   (warm-empty)/(cold-empty) "
+                             f"{share:4.2f} (target <= 0.1)")
+                print(text + f"   (median of {cold['runs']})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="kamctl benchmarks (issue 7)")
     parser.add_argument("--sizes", default="100,1000,10000", help="comma-separated account counts")
@@ -133,9 +174,14 @@ def main() -> None:
                         help="also time ruamel and check-jsonschema above 1,000 files (slow)")
     parser.add_argument("--no-jsonschema", action="store_true", help="skip check-jsonschema")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--findings", action="store_true",
+                        help="only time every check format on clean and many-findings accounts (issue 18)")
     args = parser.parse_args()
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     args.data.mkdir(parents=True, exist_ok=True)
+    if args.findings:
+        findings_run(args, sizes)
+        return
     cmd_name = command_name()
     started = time.strftime("%Y-%m-%d %H:%M %Z")
     print(f"kamctl benchmarks, {started}; {machine()}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from enum import Enum
 
 
@@ -27,9 +27,8 @@ class Finding:
     account: str | None = None
 
     def as_dict(self) -> dict:
-        d = asdict(self)
-        d["severity"] = self.severity.value
-        return d
+        return {"rule": self.rule, "severity": self.severity.value, "file": self.file, "line": self.line,
+                "column": self.column, "message": self.message, "account": self.account}
 
 
 def sort_key(f: Finding) -> tuple:

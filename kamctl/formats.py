@@ -9,9 +9,9 @@ once, which makes control characters visible (`\x1b`), so no format can break on
 
 from __future__ import annotations
 
-import dataclasses
 import json as _json
 import math
+from json.encoder import encode_basestring as _string
 from typing import Iterable
 
 from kamctl.findings import Finding, Severity
@@ -24,10 +24,22 @@ GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 
 
 def shown(findings: Iterable[Finding]) -> list[Finding]:
-    """Findings as every format shows them: file and account on one line, no control characters."""
-    return [dataclasses.replace(f, file=visible(f.file, False), message=visible(f.message),
-                                account=None if f.account is None else visible(f.account, False))
-            for f in findings]
+    """Findings as every format shows them: file and account on one line, no control characters.
+    Files and accounts repeat across findings, so each distinct one is made visible once."""
+    names: dict[str | None, str | None] = {None: None}
+    out = []
+    for f in findings:
+        file, account = f.file, f.account
+        if file not in names:
+            names[file] = visible(file, False)
+        if account not in names:
+            names[account] = visible(account, False)
+        message = visible(f.message)
+        if message is f.message and names[file] is file and names[account] is account:
+            out.append(f)  # nothing to show differently (the usual case): no new finding
+        else:
+            out.append(Finding(f.rule, f.severity, names[file], f.line, f.column, message, names[account]))
+    return out
 
 
 def finite(value: object) -> object:
@@ -46,8 +58,12 @@ def at_or_above(f: Finding, fail_on: str) -> bool:
 
 
 def summary(findings: list[Finding], fail_on: str = "error", accounts: int | None = None) -> dict:
-    counts = {s.value: sum(f.severity is s for f in findings) for s in Severity}
-    failing = sum(at_or_above(f, fail_on) for f in findings)
+    by_severity = dict.fromkeys(Severity, 0)
+    for f in findings:
+        by_severity[f.severity] += 1
+    counts = {s.value: n for s, n in by_severity.items()}
+    threshold = Severity(fail_on).rank
+    failing = sum(n for s, n in by_severity.items() if s.rank >= threshold)
     out = {"errors": counts["error"], "warnings": counts["warning"], "info": counts["info"],
            "total": len(findings), "files": len({f.file for f in findings}),
            "fail_on": fail_on, "failing": failing, "passed": failing == 0}
@@ -58,6 +74,8 @@ def summary(findings: list[Finding], fail_on: str = "error", accounts: int | Non
 
 def one_line(message: str) -> str:
     """Line breaks inside a message (a manual alert's text) become spaces in line-based formats."""
+    if "\n" not in message and "\r" not in message:
+        return message
     return " ".join(message.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
 
 
@@ -79,11 +97,15 @@ def text(findings: list[Finding], completeness: dict | None = None, fail_on: str
     by_file: dict[str, list[Finding]] = {}
     for f in findings:
         by_file.setdefault(f.file, []).append(f)
+    severities = {s: paint(_COLOUR[s.value], f"{s.value:<7}") for s in Severity}
+    rules: dict[str, str] = {}
     for file, group in by_file.items():
         lines.append(paint(_BOLD, file))
         for f in group:
-            sev = paint(_COLOUR[f.severity.value], f"{f.severity.value:<7}")
-            lines.append(f"  {f.line}:{f.column}  {sev} {paint(_BOLD, f.rule)} {one_line(f.message)}")
+            rule = rules.get(f.rule)
+            if rule is None:
+                rule = rules[f.rule] = paint(_BOLD, f.rule)
+            lines.append(f"  {f.line}:{f.column}  {severities[f.severity]} {rule} {one_line(f.message)}")
         lines.append("")
     if completeness:
         lines.append(paint(_BOLD, "Completeness (%)"))
@@ -105,11 +127,27 @@ def parsable(findings: Iterable[Finding]) -> str:
                    for f in findings)
 
 
+def _number(value: object) -> str:
+    return str(value) if type(value) is int else _json.dumps(finite(value), allow_nan=False)
+
+
+def _record(f: Finding) -> str:
+    """One finding as json.dumps(f.as_dict(), indent=2) writes it inside the findings list."""
+    account = "null" if f.account is None else _string(f.account)
+    return (f'\n    {{\n      "rule": {_string(f.rule)},\n      "severity": {_string(f.severity.value)},'
+            f'\n      "file": {_string(f.file)},\n      "line": {_number(f.line)},'
+            f'\n      "column": {_number(f.column)},\n      "message": {_string(f.message)},'
+            f'\n      "account": {account}\n    }}')
+
+
 def json(findings: list[Finding], completeness: dict | None = None, fail_on: str = "error",
          accounts: int | None = None) -> str:
-    data = {"findings": [f.as_dict() for f in findings], "summary": summary(findings, fail_on, accounts),
-            "completeness": completeness or {}}
-    return _json.dumps(finite(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    """The same bytes as json.dumps(..., indent=2) of findings, summary and completeness, but each
+    finding written straight from its fields (a generic encoder per finding is most of a run)."""
+    rest = {"summary": summary(findings, fail_on, accounts), "completeness": completeness or {}}
+    tail = _json.dumps(finite(rest), indent=2, ensure_ascii=False, allow_nan=False)
+    listed = ",".join(map(_record, findings)) + "\n  " if findings else ""
+    return f'{{\n  "findings": [{listed}],\n' + tail[2:] + "\n"
 
 
 def escape_data(value: str) -> str:
@@ -124,10 +162,14 @@ def escape_property(value: str) -> str:
 
 def github(findings: Iterable[Finding]) -> str:
     out = []
+    props: dict[str, str] = {}  # escaped file and rule: they repeat across findings
     for f in findings:
-        props = ",".join(f"{k}={escape_property(str(v))}" for k, v in
-                         (("file", f.file), ("line", f.line), ("col", f.column), ("title", f.rule)))
-        out.append(f"::{GITHUB_LEVEL[f.severity.value]} {props}::{escape_data(f.message)}\n")
+        file = props.get(f.file) or props.setdefault(f.file, escape_property(f.file))
+        rule = props.get(f.rule) or props.setdefault(f.rule, escape_property(f.rule))
+        line, col = (str(v) if type(v) is int else escape_property(str(v)) for v in (f.line, f.column))
+        message = f.message if "%" not in f.message and "\r" not in f.message and "\n" not in f.message \
+            else escape_data(f.message)
+        out.append(f"::{GITHUB_LEVEL[f.severity.value]} file={file},line={line},col={col},title={rule}::{message}\n")
     return "".join(out)
 
 

@@ -34,7 +34,10 @@ def _escape(match: re.Match) -> str:
 
 def visible(text: str, breaks: bool = True) -> str:
     """text with unsafe characters shown as Python-style escapes (ESC -> `\\x1b`); breaks=False also
-    escapes LF and CR (a file name or id must stay on its line; a message's breaks are handled per format)."""
+    escapes LF and CR (a file name or id must stay on its line; a message's breaks are handled per format).
+    Every character either pattern matches is one isprintable() refuses: most text returns at once."""
+    if text.isprintable():
+        return text
     text = _UNSAFE.sub(_escape, text)
     return text if breaks else _BREAK.sub(_escape, text)
 

@@ -258,12 +258,16 @@ def run(workspace: Any, as_of: dt.date, select: Iterable[str] | None = None,
 def top_rules(findings: Iterable[Finding], n: int = 3) -> list[tuple[Rule, int, Severity]]:
     """The rules to look at first: (rule, how many findings, the most severe of them). The most
     severe first (errors fail a check), then the most frequent, then by code."""
+    pairs: dict[tuple[str, Severity], int] = {}  # one dict step per finding; ranks per distinct pair
+    for f in findings:
+        key = (f.rule, f.severity)
+        pairs[key] = pairs.get(key, 0) + 1
     counts: dict[str, int] = {}
     worst: dict[str, Severity] = {}
-    for f in findings:
-        counts[f.rule] = counts.get(f.rule, 0) + 1
-        if f.rule not in worst or f.severity.rank > worst[f.rule].rank:
-            worst[f.rule] = f.severity
+    for (rule, severity), k in pairs.items():
+        counts[rule] = counts.get(rule, 0) + k
+        if rule not in worst or severity.rank > worst[rule].rank:
+            worst[rule] = severity
     order = sorted((c for c in counts if c in RULES), key=lambda c: (-worst[c].rank, -counts[c], c))
     return [(RULES[c], counts[c], worst[c]) for c in order[:n]]
 

@@ -30,6 +30,9 @@ class SettingsProblem(WorkspaceError):
         self.findings = findings or []
 
 
+_SEVERITY = {s.value: s for s in Severity}  # a dict look-up per cached finding, not an Enum call
+
+
 def check_workspace(root: Path, ids: list[str] | None, day: dt.date, sel: list[str], ign: list[str],
                     use_cache: bool = True) -> tuple[Any, dict[str, str], str]:
     """Exactly what load_workspace + kamctl.checks.run give (same findings, same order), faster.
@@ -67,7 +70,9 @@ def check_workspace(root: Path, ids: list[str] | None, day: dt.date, sel: list[s
                 continue
             rows, complete = hit
             path = shown(f)
-            hits[f] = ([Finding(r, Severity(s), path, ln, c, m, f.stem) for r, s, ln, c, m in rows], complete)
+            account = f.stem
+            hits[f] = ([Finding(r, _SEVERITY.get(s) or Severity(s), path, ln, c, m, account)
+                        for r, s, ln, c, m in rows], complete)
     checker = Checker(settings_model, day, root, sel, ign)
     ws = load_workspace(root, files=misses, settings=settings, use_cache=use_cache, checker=checker)
     by_file = {a.file: a for a in ws.accounts}
