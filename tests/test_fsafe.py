@@ -7,18 +7,17 @@ and after.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import os
 import shutil
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.test_hostile import run_measured
 from kamctl import fsafe
 from kamctl.scaffold import sample_account_text
 
@@ -252,16 +251,9 @@ def test_a_hostile_cache_folder_costs_nothing(ws, outside, command):
     for pack in (cache / "accounts").glob("*.pack"):  # the real packs too: /dev/zero, FIFO, huge...
         _plant_hostile(cache / "accounts", outside, [pack.name])
     before = snapshot(outside)
-    start = time.monotonic()
-    helper = ("import resource, subprocess, sys\n"
-              "r = subprocess.run(sys.argv[1:], capture_output=True, timeout=60)\n"
-              "sys.stdout.buffer.write(r.stdout)\n"
-              "sys.stderr.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
-              "sys.exit(r.returncode)\n")
-    run = subprocess.run([sys.executable, "-c", helper, str(KAMCTL), *command], cwd=ws, capture_output=True,
-                         text=True, timeout=90)
-    assert time.monotonic() - start < 60
-    assert int(run.stderr) < 400 * 1024, f"max RSS {run.stderr} KB"
+    run, seconds, rss = run_measured([str(KAMCTL), *command], ws)
+    assert seconds < 60
+    assert rss < 400, f"max RSS {rss:.0f} MB"
     assert run.returncode == expected.returncode and run.stdout == expected.stdout
     assert SECRET not in run.stdout
     assert snapshot(outside) == before

@@ -14,10 +14,11 @@ import os
 import pkgutil
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.test_hostile import run_measured
 
 from conftest import ROOT
 
@@ -123,15 +124,8 @@ def test_cat_reads_only_blobs_within_the_limit(tmp_path):
 
 def _measured(args: list[str]) -> tuple[subprocess.CompletedProcess, float]:
     """Run the installed kamctl from a fresh helper process: (result, max RSS of kamctl and its git, in MB)."""
-    helper = ("import json, resource, subprocess, sys\n"
-              "r = subprocess.run(sys.argv[1:], capture_output=True, text=True, timeout=120,"
-              " env={**__import__('os').environ, 'NO_COLOR': '1', 'COLUMNS': '100'})\n"
-              "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
-              "print(json.dumps([r.returncode, r.stdout, r.stderr, rss]))\n")
-    out = subprocess.run([sys.executable, "-c", helper, str(KAMCTL), *args], capture_output=True, text=True,
-                         timeout=300)
-    code, stdout, stderr, rss = json.loads(out.stdout)
-    return subprocess.CompletedProcess(args, code, stdout, stderr), rss
+    result, _, rss = run_measured([str(KAMCTL), *args], Path.cwd(), {**os.environ, "NO_COLOR": "1", "COLUMNS": "100"})
+    return result, rss
 
 
 @pytest.fixture(scope="module")

@@ -121,7 +121,7 @@ def test_each_hostile_file_is_a_finding_at_its_line_quickly(corpus, name, parser
     assert all(f.file == loaded.path for f in loaded.findings)
 
 
-def run_measured(args: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess, float, float]:
+def run_measured(args: list[str], cwd: Path, env: dict | None = None) -> tuple[subprocess.CompletedProcess, float, float]:
     """Run the installed kamctl in a fresh helper process; returns (result, seconds, max RSS in MB)."""
     helper = (
         "import json, resource, subprocess, sys, time\n"
@@ -131,7 +131,8 @@ def run_measured(args: list[str], cwd: Path) -> tuple[subprocess.CompletedProces
         "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
         "print(json.dumps([r.returncode, r.stdout, r.stderr, t, rss]))\n"
     )
-    out = subprocess.run([sys.executable, "-c", helper, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+    out = subprocess.run([sys.executable, "-c", helper, *args], capture_output=True, text=True, cwd=cwd, env=env,
+                         timeout=300)
     code, stdout, stderr, seconds, rss = json.loads(out.stdout)
     return subprocess.CompletedProcess(args, code, stdout, stderr), seconds, rss
 
