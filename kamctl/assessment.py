@@ -6,14 +6,14 @@ the performance measures (kamctl.report), the early-warning alerts and the plan'
 these again; Assessments is the memo of one run, so `render all` assesses each account once
 however many documents show it.
 
-Layers: above checks, scoring, pipeline, report, history and movement; below render, formats and cli.
+Layers: above checks, scoring, pipeline and report; below movement, history, render, formats and cli.
 Nothing here prints or exits.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Iterable
 
 from kamctl import checks
@@ -23,36 +23,41 @@ from kamctl.report import performance
 from kamctl.scoring import Summary, summarise
 
 
-@dataclass
 class Assessment:
     """One account at one date: summary (scores, quadrant, level), pipeline, performance, alerts,
-    completeness (0-100 per section of the plan)."""
+    completeness (0-100 per section of the plan).
 
-    id: str
-    summary: Summary
-    pipeline: dict[str, Any]
-    performance: dict[str, Any]
-    alerts: list[Finding]
-    completeness: dict[str, float]
+    Each part is computed on first use and then kept, so a reader that needs only the scores (a
+    history row) pays for no alert rule, and one that needs everything computes each part once.
+    """
+
+    def __init__(self, loaded: Any, settings: Any, as_of: dt.date, summary: Summary | None = None) -> None:
+        self.id, self._loaded, self.settings, self.as_of = loaded.id, loaded, settings, as_of
+        self.summary = summary or summarise(loaded.id, loaded.account, settings)
+
+    @cached_property
+    def pipeline(self) -> dict[str, Any]:
+        return account_pipeline(self._loaded.account, self.settings, self.as_of)
+
+    @cached_property
+    def alerts(self) -> list[Finding]:
+        """The early-warning alerts (computed and unresolved manual ones); the rules run once."""
+        return checks.alerts(self._loaded, self.settings, self.as_of, summary=self.summary)
+
+    @cached_property
+    def performance(self) -> dict[str, Any]:
+        """The KAM performance measures; their alert count is this assessment's alerts."""
+        loaded = self._loaded
+        return performance(loaded.account, self.settings, self.as_of, loaded.id or None, alerts=self.alerts)
+
+    @cached_property
+    def completeness(self) -> dict[str, float]:
+        return checks.account_completeness(self._loaded.account, self.settings, self.as_of)
 
 
 def assess(loaded: Any, settings: Any, as_of: dt.date, summary: Summary | None = None) -> Assessment:
-    """Assess one valid loaded account (a LoadedAccount: alerts point at its lines) at as_of.
-
-    Each part is computed exactly once: the alert rules run once, and their findings feed the
-    performance measures' alert count.
-    """
-    account = loaded.account
-    summary = summary or summarise(loaded.id, account, settings)
-    alerts = checks.alerts(loaded, settings, as_of, summary=summary)
-    return Assessment(
-        id=loaded.id,
-        summary=summary,
-        pipeline=account_pipeline(account, settings, as_of),
-        performance=performance(account, settings, as_of, loaded.id or None, alerts=alerts),
-        alerts=alerts,
-        completeness=checks.account_completeness(account, settings, as_of),
-    )
+    """Assess one valid loaded account (a LoadedAccount: alerts point at its lines) at as_of."""
+    return Assessment(loaded, settings, as_of, summary)
 
 
 class Assessments:

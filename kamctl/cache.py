@@ -46,7 +46,7 @@ from kamctl import __version__, fsafe
 
 CACHE_DIR = ".kamctl-cache"
 FORMAT = "kamctl-cache-2"
-_SOURCES = ("model/account.py", "model/validate.py", "yamlio/read.py", "workspace.py", "cache.py")
+_SOURCES = ("model/account.py", "model/validate.py", "yamlio/read.py", "workspace.py", "loader.py", "cache.py")
 _code_hash: str | None = None
 
 

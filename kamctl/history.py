@@ -2,7 +2,7 @@
 
 Nothing here touches the working tree, the index or HEAD: kamctl.git runs only read-only
 plumbing. Files are read from blobs and go through the same read + validate path as files on
-disk (`kamctl.workspace.load_account_bytes`), so an account invalid at some revision comes back
+disk (`kamctl.loader.load_account_bytes`), so an account invalid at some revision comes back
 with findings, never an exception; a blob over the read limit is refused (KAM004) without being
 read. Usage problems (no git repository, unknown revision, a date before the first commit) raise
 GitError (a WorkspaceError: exit 2).
@@ -20,13 +20,15 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from kamctl import movement
+from kamctl.assessment import assess
 from kamctl.cache import Cache
 from kamctl.errors import GitError, WorkspaceError
 from kamctl.findings import Finding, Severity
 from kamctl.git import DATE_RE, Blob, Commit, Repo, default_base, open_repo, resolve
+from kamctl.loader import load_account_bytes, load_workspace
 from kamctl.model.settings import Settings
-from kamctl.workspace import (ACCOUNTS_DIR, SETTINGS_FILE, LoadedAccount, Workspace, display, load_account_bytes,
-                              load_settings, load_workspace)
+from kamctl.workspace import (ACCOUNTS_DIR, SETTINGS_FILE, LoadedAccount, Workspace, display,
+                              load_settings)
 from kamctl.yamlio.read import MAX_BYTES, read_bytes
 from kamctl.ids import did_you_mean
 
@@ -233,7 +235,10 @@ def account_history(root: Path, account_id: str, since: str | None = None, parse
     rows = []
     previous = last_valid = None
     for v in versions:
-        state = movement.state_of(v.loaded, v.settings, v.commit.day) if v.loaded is not None else None
+        state = None
+        if v.loaded is not None:
+            valid = v.loaded.account is not None
+            state = movement.state_of(v.loaded, assess(v.loaded, v.settings, v.commit.day) if valid else None)
         renamed_from = v.old_path if v.status == "renamed" else None
         changes = movement.account_changes(previous, state, renamed_from=renamed_from, deleted=v.status == "deleted")
         if previous is not None and not previous.valid and state is not None and state.valid:

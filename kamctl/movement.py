@@ -1,8 +1,7 @@
 """What changed, in words: between two states of one account, or two whole workspaces.
 
-An account's state is plain data computed by the core (scores, quadrant and level from
-kamctl.scoring, open pipeline from kamctl.pipeline, alerts from kamctl.checks); this module only
-compares states. Nothing here reads git, prints or exits.
+An account's state is plain data read from its kamctl.assessment.Assessment (scores, quadrant,
+level, open pipeline, alerts); this module only compares states. Nothing here reads git, prints or exits.
 """
 
 from __future__ import annotations
@@ -12,13 +11,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from kamctl.checks import alerts
+from kamctl.assessment import Assessment, Assessments
 from kamctl.findings import Severity
 from kamctl.present import plural, rounded
 from kamctl.model.vocabulary import Stage, label
 from kamctl.present import totals
-from kamctl.pipeline import account_pipeline
-from kamctl.scoring import summarise
 
 AXIS_WORDS = {"attractiveness": "attractiveness", "relative_strength": "relative strength"}
 
@@ -45,25 +42,23 @@ def _latest_satisfaction(account: Any) -> float | None:
     return max(scored, key=lambda s: s.date).score if scored else None
 
 
-def _open_value(account: Any, settings: Any, as_of: dt.date) -> dict[str, float]:
-    return dict(sorted(account_pipeline(account, settings, as_of)["open_value"].items()))
+def alerts_of(assessment: Assessment) -> list[dict[str, str]]:
+    """An assessment's early-warning alerts as rule, message."""
+    return [{"rule": a.rule, "message": a.message} for a in assessment.alerts]
 
 
-def alerts_of(loaded: Any, settings: Any, as_of: dt.date) -> list[dict[str, str]]:
-    """The early-warning alerts (kamctl.checks.alerts: computed ones and unresolved manual ones) as rule, message."""
-    return [{"rule": a.rule, "message": a.message} for a in alerts(loaded, settings, as_of)]
-
-
-def state_of(loaded: Any, settings: Any, as_of: dt.date, with_alerts: bool = False) -> AccountState:
-    """The comparable state of one loaded account (valid or not)."""
+def state_of(loaded: Any, assessment: Assessment | None) -> AccountState:
+    """The comparable state of one loaded account (valid or not) from its assessment (None when it
+    is invalid); alerts are left empty, as they cost the most: compare fills them where they matter."""
 
     problems = sum(1 for f in loaded.findings if f.severity is Severity.error)
     account = loaded.account
-    if account is None:
+    if account is None or assessment is None:
         return AccountState(loaded.id, None, False, problems)
-    summary = summarise(loaded.id, account, settings)
+    summary = assessment.summary
     score = summary.score
     level = summary.level.level or summary.level.declared
+    settings = assessment.settings
     return AccountState(
         id=loaded.id, name=account.name, valid=True, problems=problems,
         attractiveness=rounded(score.attractiveness.score),
@@ -71,12 +66,16 @@ def state_of(loaded: Any, settings: Any, as_of: dt.date, with_alerts: bool = Fal
         quadrant_key=score.quadrant.key if score.quadrant else None,
         quadrant=score.quadrant.name if score.quadrant else None,
         level=level.value if level else None,
-        open_value=_open_value(account, settings, as_of),
+        open_value=dict(sorted(assessment.pipeline["open_value"].items())),
         satisfaction=_latest_satisfaction(account),
         opportunities={o.id: {"title": o.title, "stage": o.stage.value, "value": o.value,
                               "currency": o.currency or settings.company.currency} for o in account.opportunities},
-        alerts=alerts_of(loaded, settings, as_of) if with_alerts else [],
     )
+
+
+def states(ws: Any, assessments: Assessments) -> dict[str, AccountState]:
+    """The state of every account of a workspace, from one run's assessments."""
+    return {la.id: state_of(la, assessments.of(la) if la.account is not None else None) for la in ws.accounts}
 
 
 def state_dict(state: AccountState | None) -> dict[str, Any]:
@@ -203,21 +202,19 @@ def compare(before_ws: Any, after_ws: Any, as_of_before: dt.date, as_of_after: d
     """Accounts added/removed, quadrant moves, score changes of at least threshold, level changes,
     opportunities won/lost/no-go/advanced and new alerts between two workspaces; plain data."""
 
-    def states(ws: Any, as_of: dt.date) -> dict[str, AccountState]:
-        return {la.id: state_of(la, ws.settings, as_of) for la in ws.accounts}
-
-    old, new = states(before_ws, as_of_before), states(after_ws, as_of_after)
+    memo_old, memo_new = Assessments(before_ws.settings, as_of_before), Assessments(after_ws.settings, as_of_after)
+    old, new = states(before_ws, memo_old), states(after_ws, memo_new)
     # alerts are the costly part: the earlier state's only matter where the later one has some
     loaded_old = {la.id: la for la in before_ws.accounts}
     renamed = _renames(old, new)
     for la in after_ws.accounts:
         if la.account is None:
             continue
-        new[la.id].alerts = alerts_of(la, after_ws.settings, as_of_after)
+        new[la.id].alerts = alerts_of(memo_new.of(la))
         old_id = renamed.get(la.id, la.id)
         prior = loaded_old.get(old_id)
         if new[la.id].alerts and prior is not None and prior.account is not None:
-            old[old_id].alerts = alerts_of(prior, before_ws.settings, as_of_before)
+            old[old_id].alerts = alerts_of(memo_old.of(prior))
     out: dict[str, Any] = {"threshold": threshold, "added": [], "removed": [],
                            "renamed": [{"from": o, "to": n} for n, o in renamed.items()], "quadrant_moves": [],
                            "score_changes": [], "level_changes": [],

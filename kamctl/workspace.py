@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from kamctl import fsafe, pool
-from kamctl.cache import Cache
+from kamctl import fsafe
 from kamctl.errors import WorkspaceError
 from kamctl.findings import Finding, Severity
 from kamctl.ids import ID_RE, did_you_mean
@@ -122,7 +121,7 @@ class LoadedAccount:
         if raw is None:
             self.findings = [_with_account(f, self.id) for f in refused]
             return
-        _parse_account(self, raw, "auto", None, None)
+        parse_account(self, raw)
 
     @property
     def positions(self) -> Any:
@@ -257,7 +256,7 @@ def account_files(root: Path) -> list[Path]:
     return sorted(folder / n for n in names if not n.startswith(".") and os.path.splitext(n)[1] in (".yaml", ".yml"))
 
 
-def _refuse_outside_accounts(root: Path) -> None:
+def refuse_outside_accounts(root: Path) -> None:
     """WorkspaceError when accounts/ leads outside the workspace (account_files then lists nothing)."""
     try:
         os.close(fsafe.open_dir(root, ACCOUNTS_DIR))
@@ -293,38 +292,22 @@ def load_settings(root: Path, parser: str = "auto", raw: bytes | None = None,
     return settings or Settings(), shown, findings
 
 
-def load_account(file: Path, root: Path, parser: str = "auto", cache: Any = None) -> LoadedAccount:
+def load_account(file: Path, root: Path, parser: str = "auto") -> LoadedAccount:
     """One account file through the whole read path; problems become findings, never exceptions.
 
-    cache: a kamctl.cache.Cache to look the file up in and store a clean result to (None: no cache).
-    """
-    loaded, raw = _open_account(Path(file), root)
-    if raw is None:
-        return loaded
-    key = None
-    if cache is not None:
-        key = cache.key(raw, loaded.id)
-        if key is not None and _from_cache(loaded, cache, key):
-            return loaded
-    _parse_account(loaded, raw, parser, cache, key)
-    if cache is not None:
-        cache.flush()
-    return loaded
+    The pure load (no cache, no worker processes): kamctl.loader wraps it in the cache."""
+    loaded, raw = open_account(Path(file), root)
+    return loaded if raw is None else parse_account(loaded, raw, parser)
 
 
-def _open_account(file: Path, root: Path) -> tuple[LoadedAccount, bytes | None]:
+def open_account(file: Path, root: Path) -> tuple[LoadedAccount, bytes | None]:
     """The file's LoadedAccount and bytes; no bytes when the name or the file itself is refused."""
 
-    shown = display(file)
-    loaded = LoadedAccount(id=file.stem, path=shown, file=file)
-    loaded._root = root
-    if file.suffix != ".yaml" or not ID_RE.match(file.stem):
-        why = "account files end in .yaml" if file.suffix != ".yaml" else (
-            f"'{file.stem}' is not a valid account id (lowercase letters, digits and dashes)")
-        loaded.findings.append(Finding("KAM007", Severity.error, shown, 1, 1, f"{why}; rename the file", file.stem))
-        loaded.positions = {}
+    loaded = named_account(file, display(file))
+    if loaded.findings:
         return loaded, None
-    raw, refused = read_bytes(file, shown, root)
+    loaded._root = root
+    raw, refused = read_bytes(file, loaded.path, root)
     if raw is None:
         loaded.findings = [_with_account(f, loaded.id) for f in refused]
         loaded.positions = {}
@@ -333,34 +316,8 @@ def _open_account(file: Path, root: Path) -> tuple[LoadedAccount, bytes | None]:
     return loaded, raw
 
 
-def _from_cache(loaded: LoadedAccount, cache: Any, key: str) -> bool:
-    hit = cache.get(key)
-    if hit is None:
-        return False
-    loaded._account_json, positions = hit
-    loaded._packed = ("marshal", positions)
-    return True
-
-
-def _parse_account(loaded: LoadedAccount, raw: bytes, parser: str, cache: Any, key: str | None,
-                   as_json: bool = False) -> LoadedAccount:
-    doc = parse_bytes(raw, loaded.path, parser)
-    _validate_into(loaded, doc)
-    if loaded.ok and not loaded.findings:
-        loaded.pack()  # unpacked again on first use: keeps 10,000 files in memory small
-        if cache is not None and loaded._packed is not None:
-            model = loaded._account
-            account_json = model.model_dump_json(exclude_unset=True).encode()
-            cache.store(raw, loaded.id, account_json, loaded._packed[1], key)
-            loaded._account_json = account_json  # kept with the model: never dumped twice
-            if as_json:  # the caller keeps JSON, not the model
-                loaded._account = None
-    return loaded
-
-
-def load_account_bytes(raw: bytes, file: Path, shown: str, parser: str = "auto", cache: Any = None) -> LoadedAccount:
-    """An account from bytes read elsewhere (a git blob, kamctl.history): the same checks and cache as
-    load_account (the cache is keyed by content, so a blob equal to a cached file is not parsed)."""
+def named_account(file: Path, shown: str) -> LoadedAccount:
+    """An empty LoadedAccount for file; with a KAM007 finding when its name cannot be an account's."""
     file = Path(file)
     loaded = LoadedAccount(id=file.stem, path=shown, file=file)
     if file.suffix != ".yaml" or not ID_RE.match(file.stem):
@@ -368,13 +325,16 @@ def load_account_bytes(raw: bytes, file: Path, shown: str, parser: str = "auto",
             f"'{file.stem}' is not a valid account id (lowercase letters, digits and dashes)")
         loaded.findings.append(Finding("KAM007", Severity.error, shown, 1, 1, f"{why}; rename the file", file.stem))
         loaded.positions = {}
-        return loaded
-    key = None
-    if cache is not None:
-        key = cache.key(raw, loaded.id)
-        if key is not None and _from_cache(loaded, cache, key):
-            return loaded
-    return _parse_account(loaded, raw, parser, cache, key)
+    return loaded
+
+
+def parse_account(loaded: LoadedAccount, raw: bytes, parser: str = "auto") -> LoadedAccount:
+    """Parse and validate raw into loaded; a clean account keeps its positions packed (see pack)."""
+    doc = parse_bytes(raw, loaded.path, parser)
+    _validate_into(loaded, doc)
+    if loaded.ok and not loaded.findings:
+        loaded.pack()  # unpacked again on first use: keeps 10,000 files in memory small
+    return loaded
 
 
 def _validate_into(loaded: LoadedAccount, doc: Any) -> None:
@@ -403,33 +363,6 @@ def _with_account(f: Finding, account_id: str) -> Finding:
     return Finding(f.rule, f.severity, f.file, f.line, f.column, f.message, account_id)
 
 
-def load_workspace(root: Path, ids: Iterable[str] | None = None, parser: str = "auto",
-                   files: Iterable[Path] | None = None, use_cache: bool = True,
-                   settings: tuple | None = None, checker: Any = None) -> Workspace:
-    """Settings plus every account (or the ids/files asked for), all findings collected.
-
-    use_cache: allow the parse/validate cache in .kamctl-cache/ (off with --no-cache).
-    settings: load_settings(root)'s result when the caller already has it.
-    checker: a kamctl.checks.Checker; when files are parsed in worker processes, each valid account
-    is also checked there (its results in LoadedAccount.checked).
-    """
-    import gc
-
-    # Loading makes millions of small objects that live until the command ends. Python's cyclic
-    # collector would scan all of them again and again (at 10,000 files, seconds of pure GC), so
-    # it is paused while loading, and what was loaded is then frozen out of its scans (reference
-    # counting still frees everything as usual).
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        ws = _load_workspace(root, ids, parser, files, use_cache, settings, checker)
-    finally:
-        if enabled:
-            gc.enable()
-    gc.freeze()
-    return ws
-
-
 def select_files(root: Path, ids: Iterable[str] | None = None) -> list[Path]:
     """The account files of the ids asked for (all when none); WorkspaceError for an unknown id."""
     all_files = account_files(root)
@@ -442,114 +375,3 @@ def select_files(root: Path, ids: Iterable[str] | None = None) -> list[Path]:
                                  f"{display(root / ACCOUNTS_DIR)}{did_you_mean(missing[0], by_id)}")
         all_files = [by_id[i] for i in wanted]
     return all_files
-
-
-def _load_workspace(root: Path, ids: Iterable[str] | None, parser: str, files: Iterable[Path] | None,
-                    use_cache: bool, preloaded: tuple | None = None, checker: Any = None) -> Workspace:
-    settings, shown, settings_findings = preloaded if preloaded is not None else load_settings(root, parser)
-    _refuse_outside_accounts(root)
-    if files is None:
-        files = select_files(root, ids)
-    files = [Path(f) for f in files]
-    cache = None
-    if use_cache:
-        cache = Cache(root)
-    accounts: list[LoadedAccount] = []
-    todo: list[tuple[int, LoadedAccount, bytes | None, str | None]] = []  # files the cache does not have
-    if pool.workers(len(files)) > 1 and (cache is None or not cache.entries.is_dir()):
-        # nothing to look up (no cache yet, or --no-cache): the workers read the files themselves
-        for f in files:
-            loaded = LoadedAccount(f.stem, display(f), f)
-            loaded._root = root
-            accounts.append(loaded)
-            todo.append((len(accounts) - 1, loaded, None, None))
-        if _parse_parallel(todo, parser, cache, pool.workers(len(todo)), checker):
-            if cache is not None:
-                cache.flush()
-            return Workspace(root, settings, shown, settings_findings, accounts)
-        accounts, todo = [], []
-    for f in files:
-        loaded, raw = _open_account(f, root)
-        accounts.append(loaded)
-        if raw is None:
-            continue
-        key = cache.key(raw, loaded.id) if cache is not None else None
-        if key is not None and _from_cache(loaded, cache, key):
-            continue
-        todo.append((len(accounts) - 1, loaded, raw, key))
-    workers = pool.workers(len(todo))
-    if workers > 1 and _parse_parallel(todo, parser, cache, workers, checker):
-        pass
-    else:
-        many = len(accounts) > MODELS_KEPT  # many files: keep bytes, not models
-        for _, loaded, raw, key in todo:
-            _parse_account(loaded, raw, parser, cache, key, as_json=many)
-            if many and loaded._account is not None:
-                if loaded._account_json is None:
-                    loaded._account_json = loaded._account.model_dump_json(exclude_unset=True).encode()
-                loaded._account = None
-    if cache is not None:
-        cache.flush()  # one pack file for the whole run
-    return Workspace(root, settings, shown, settings_findings, accounts)
-
-
-def _parse_chunk(args: tuple) -> list[tuple]:
-    """In a worker: parse and validate, send back small results (and the cache key of each entry to
-    store: the parent writes them all in one pack)."""
-    items, root, parser, use_cache, checker = args
-    cache = None
-    if use_cache:
-        cache = Cache(root)
-    out = []
-    for file, shown, raw, key in items:
-        if raw is None:  # read here: the name, link and size checks of load_account, then the cache
-            loaded, raw = _open_account(file, root)
-            if raw is None:
-                out.append((None, loaded.findings, None, None, None, None, None))
-                continue
-            if cache is not None:
-                key = cache.key(raw, loaded.id)
-                if key is not None and _from_cache(loaded, cache, key):
-                    checked = checker(loaded) if checker is not None and loaded.account is not None else None
-                    if loaded._account is not None:
-                        loaded._account = None
-                    out.append((loaded._account_json, [], loaded._packed, None, loaded.digest, None, checked))
-                    continue
-        else:
-            loaded = LoadedAccount(file.stem, shown, file)
-            loaded.digest = content_digest(raw)
-        _parse_account(loaded, raw, parser, cache, key, as_json=checker is None)
-        checked = None
-        if checker is not None and loaded.account is not None:
-            checked = checker(loaded)
-        stored = None
-        if cache is not None and cache.pending:
-            stored = next(iter(cache.pending))
-            cache.pending.clear()
-        model, account_json = loaded._account, loaded._account_json
-        if account_json is None and model is not None:
-            account_json = model.model_dump_json(exclude_unset=True).encode()
-        out.append((account_json, loaded.findings, loaded._packed,
-                    loaded._positions.root if loaded._packed is None and hasattr(loaded._positions, "root") else None,
-                    loaded.digest, stored, checked))
-    return out
-
-
-def _parse_parallel(todo: list, parser: str, cache: Any, workers: int, checker: Any = None) -> bool:
-    """Parse todo's files in a process pool; False when no pool can run here (then do it serially)."""
-    size = max(1, min(100, len(todo) // (workers * 4) or 1))
-    root = todo[0][1]._root
-    chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
-    jobs = [([(lo.file, lo.path, raw, key) for _, lo, raw, key in chunk], root, parser, cache is not None, checker)
-            for chunk in chunks]
-    results = pool.run(_parse_chunk, jobs, workers)
-    if results is None:
-        return False
-    for chunk, result in zip(chunks, results):
-        for (_, loaded, _, _), (account, findings, packed, tree, digest, stored, checked) in zip(chunk, result):
-            loaded._account_json, loaded.findings, loaded._packed = account, findings, packed
-            loaded.digest, loaded.checked = digest, checked
-            if stored is not None and cache is not None and account is not None and packed is not None:
-                cache.put(stored, account, packed[1])
-            loaded.positions = Positions(tree) if packed is None else None
-    return True

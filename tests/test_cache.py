@@ -201,7 +201,7 @@ def test_validate_and_score_stay_warm_after_check(kamctl, examples, monkeypatch)
 
 def test_packs_are_merged_when_there_are_many(examples, monkeypatch):
     from kamctl import cache as cache_mod
-    from kamctl.workspace import load_workspace
+    from kamctl.loader import load_workspace
 
     monkeypatch.setattr(cache_mod, "MAX_PACKS", 3)
     first = sorted((examples / "accounts").glob("*.yaml"))[0]

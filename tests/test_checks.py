@@ -123,7 +123,7 @@ def _account(body: str) -> str:
 
 def _check(tmp_path, body: str, code: str | None = None, settings: str = "", as_of: dt.date = AS_OF, name="ws"):
     from kamctl.checks import run
-    from kamctl.workspace import load_workspace
+    from kamctl.loader import load_workspace
 
     root = make_workspace(tmp_path / name, {"acc": _account(body)}, settings)
     ws = load_workspace(root)
@@ -234,7 +234,7 @@ def test_quadrant_policy_ignore_and_select(tmp_path):
 
 def test_select_and_ignore_take_prefixes(tmp_path):
     from kamctl.checks import run
-    from kamctl.workspace import load_workspace
+    from kamctl.loader import load_workspace
 
     root = make_workspace(tmp_path / "ws", {"acc": _account("strategy: {}\n")})
     ws = load_workspace(root)
@@ -258,7 +258,7 @@ def test_date_rules_use_as_of(tmp_path):
 
 def test_invalid_account_gives_schema_findings_and_no_checks(tmp_path):
     from kamctl.checks import run
-    from kamctl.workspace import load_workspace
+    from kamctl.loader import load_workspace
 
     root = make_workspace(tmp_path / "ws", {"bad": "name: B\nstrategy: {barriers: 3, colour: red}\n",
                                             "good": _account(CHARTER_FULL)})
@@ -292,7 +292,7 @@ def test_completeness_sections(tmp_path):
 
 def test_alerts_are_the_early_warnings_and_manual_alerts(tmp_path):
     from kamctl.checks import ALERTS, alerts
-    from kamctl.workspace import load_workspace
+    from kamctl.loader import load_workspace
 
     body = "strategy: {}\n" + CASES["KAM404"][0] + CASES["KAM702"][0]
     root = make_workspace(tmp_path / "ws", {"acc": _account(body)})
@@ -335,7 +335,7 @@ def test_quarter_behind_is_found(tmp_path):
 def test_performance_measures(tmp_path):
     from kamctl.assessment import assess
     from kamctl.report import portfolio
-    from kamctl.workspace import load_workspace
+    from kamctl.loader import load_workspace
 
     body = (dms(("A", "X"), ("B", "")).replace("last_contact: 2026-06-01", "strength: 4")
             + "opportunities:\n"
@@ -367,7 +367,7 @@ def test_performance_measures(tmp_path):
 def test_hunter_rule_agrees_with_scoring(tmp_path):
     """KAM503 fires exactly when scoring says the account is ready to farm."""
     from kamctl.scoring import ready_to_farm
-    from kamctl.workspace import load_workspace
+    from kamctl.loader import load_workspace
 
     for i, (body, _) in enumerate([CASES["KAM503"], CASES["KAM503"][::-1]]):
         root = make_workspace(tmp_path / f"w{i}", {"acc": _account(body)})

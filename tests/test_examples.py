@@ -21,7 +21,7 @@ from kamctl.model.account import (AGENDA, AXES, END_STAGES, FIVE_QUESTIONS, WON_
                                   Account, Level, Owner, Stage)
 from kamctl.model.settings import Quadrants, Settings
 from kamctl.scoring import relationship_level, ready_to_farm, score_account
-from kamctl.workspace import load_workspace
+from kamctl.loader import load_workspace
 from kamctl.yamlio.read import read_file
 from kamctl.yamlio.write import open_roundtrip, render
 

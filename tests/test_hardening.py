@@ -157,7 +157,7 @@ _SWAP = textwrap.dedent("""\
     from kamctl import history
     from kamctl.checks import staleness
     from kamctl.checks.registry import Context
-    from kamctl.workspace import load_workspace
+    from kamctl.loader import load_workspace
     root, how, target = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
     ws = load_workspace(root, use_cache=False)
     (loaded,) = ws.accounts

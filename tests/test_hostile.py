@@ -254,7 +254,7 @@ def _no_parsing(monkeypatch):
 
 
 def test_cache_serves_unchanged_files_and_hides_from_git(cached_ws, monkeypatch):
-    from kamctl.workspace import load_workspace
+    from kamctl.loader import load_workspace
 
     fresh = _results(load_workspace(cached_ws, use_cache=False))
     assert not (cached_ws / ".kamctl-cache").exists()
@@ -312,7 +312,7 @@ def _corrupt(kind: str, pack: Path) -> None:
 
 @pytest.mark.parametrize("kind", ["truncated", "empty", "flipped", "garbage", "pickle", "foreign", "planted", "directory"])
 def test_a_corrupt_or_foreign_cache_entry_is_ignored_and_rebuilt(cached_ws, kind):
-    from kamctl.workspace import load_workspace
+    from kamctl.loader import load_workspace
 
     fresh = _results(load_workspace(cached_ws, use_cache=False))
     load_workspace(cached_ws)
@@ -329,7 +329,7 @@ def test_a_corrupt_or_foreign_cache_entry_is_ignored_and_rebuilt(cached_ws, kind
 
 def test_a_cache_copied_from_elsewhere_never_matches(cached_ws, tmp_path, monkeypatch):
     """Entry names are keyed with this user's secret: a committed or copied cache folder is never used."""
-    from kamctl.workspace import load_workspace
+    from kamctl.loader import load_workspace
 
     load_workspace(cached_ws)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "another-user"))
@@ -344,7 +344,7 @@ def test_a_cache_copied_from_elsewhere_never_matches(cached_ws, tmp_path, monkey
 
 
 def test_files_with_findings_are_never_cached_and_no_cache_writes_nothing(cached_ws):
-    from kamctl.workspace import load_workspace
+    from kamctl.loader import load_workspace
 
     (cached_ws / "accounts" / "alpha.yaml").write_text("name: A\nattractiveness: {size: 11}\n")
     load_workspace(cached_ws, use_cache=False)
@@ -355,7 +355,7 @@ def test_files_with_findings_are_never_cached_and_no_cache_writes_nothing(cached
 
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_parallel_and_serial_loading_agree(cached_ws, monkeypatch, workers):
-    from kamctl.workspace import load_workspace
+    from kamctl.loader import load_workspace
 
     for i in range(6):
         (cached_ws / "accounts" / f"extra-{i}.yaml").write_text(SAMPLE.replace("Northwind", f"N{i}"))
@@ -370,7 +370,7 @@ def test_parallel_and_serial_loading_agree(cached_ws, monkeypatch, workers):
 def test_an_entry_that_no_longer_validates_is_read_afresh(cached_ws):
     """Even an entry with a good MAC is validated by Pydantic before its model is used."""
     from kamctl import cache as cache_mod
-    from kamctl.workspace import load_workspace
+    from kamctl.loader import load_workspace
 
     fresh = _results(load_workspace(cached_ws, use_cache=False))
     load_workspace(cached_ws)
@@ -398,7 +398,7 @@ def test_version_answers_without_importing_typer():
 
 
 def test_the_corpus_reads_the_same_through_worker_processes(corpus, monkeypatch):
-    from kamctl.workspace import load_workspace
+    from kamctl.loader import load_workspace
 
     def findings(workers: str, use_cache: bool):
         monkeypatch.setenv("KAMCTL_WORKERS", workers)

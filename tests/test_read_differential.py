@@ -156,7 +156,7 @@ def test_yaml_11_directive_is_refused_on_both_paths():
 
 
 def test_fallback_without_c_parser_gives_the_same_results(monkeypatch, workspace):
-    from kamctl.workspace import load_workspace
+    from kamctl.loader import load_workspace
 
     texts = {
         "a": "name: A\nattractiveness: {size: 7, growth_potential: 11}\nname: again\n",

@@ -245,7 +245,7 @@ def check_each(workspace: Any, as_of: dt.date, select: Iterable[str] | None = No
 
 def run(workspace: Any, as_of: dt.date, select: Iterable[str] | None = None,
         ignore: Iterable[str] | None = None) -> CheckResult:
-    """Check a loaded workspace (kamctl.workspace.load_workspace) at as_of."""
+    """Check a loaded workspace (kamctl.loader.load_workspace) at as_of."""
     findings = list(workspace.findings)
     completeness: dict[str, dict[str, float]] = {}
     for loaded, found, complete in check_each(workspace, as_of, select, ignore):

@@ -3,7 +3,7 @@
 `kamctl check` spends its time here. Every account whose bytes, kam.yaml, git state, options and
 kamctl are unchanged is served by kamctl.cache.CheckCache without being parsed, validated or
 checked; the rest are checked in load_workspace's worker processes when there are many. The result
-is exactly what kamctl.workspace.load_workspace + kamctl.checks.run give.
+is exactly what kamctl.loader.load_workspace + kamctl.checks.run give.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from kamctl.cache import CheckCache
 from kamctl.checks import CheckResult, Checker, check_each, policy_problems
 from kamctl.findings import Finding, Severity, sort_key
 from kamctl.git import git_state
+from kamctl.loader import load_workspace
 from kamctl.workspace import (ACCOUNTS_DIR, SETTINGS_FILE, WorkspaceError, account_files, content_digest, display,
-                              load_settings, load_workspace, select_files)
+                              load_settings, select_files)
 from kamctl.yamlio.read import read_bytes
 
 

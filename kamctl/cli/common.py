@@ -17,7 +17,8 @@ from kamctl.formats import finite, one_line, shown
 from kamctl.present import visible
 from kamctl.ids import id_problem
 from kamctl.present import csv_cell
-from kamctl.workspace import WorkspaceError, find_workspace, load_workspace
+from kamctl.loader import load_workspace
+from kamctl.workspace import WorkspaceError, find_workspace
 from kamctl.cli.base import DATA_PROBLEM, OK, USAGE, fail, state  # noqa: F401 - re-exported for the commands
 from kamctl.history import load_workspace_at
 from kamctl.present import plural
