@@ -34,9 +34,38 @@ from kamctl.model.account import AGENDA, AXES, CHARTER, FIVE_QUESTIONS, FiveForc
 from kamctl.resources import data_dir
 from kamctl.workspace import display
 
-ACCOUNT_DOCUMENTS = ("plan", "questionnaire", "survey")
+
+
+@dataclasses.dataclass(frozen=True)
+class Document:
+    """An account document: `kamctl render KIND ID` renders templates/KIND.md.j2 with it.
+
+    help: the command's help (first paragraph: its summary; an Example line is run by the tests).
+    customer: handed to the customer, so it gets only the fields kamctl.model.audience allows.
+    """
+
+    help: str
+    customer: bool = False
+
+
+# Adding a document is this entry and its template: `kamctl render` makes its command from here.
+ACCOUNT_DOCUMENTS: dict[str, Document] = {
+    "plan": Document("The account plan: scores and quadrant, strategy charter, development plan, relationship "
+                     "map, pipeline, performance and five forces.\n\n"
+                     "Example: kamctl -w examples render plan alpenmilch-foods --as-of 2026-11-30"),
+    "questionnaire": Document("The relationship-map questionnaire (the four agenda questions) for each key "
+                              "decision maker.\n\n"
+                              "With --blank it is a form for the customer: names and titles only, none of our "
+                              "notes, roles, attitudes or strengths (and our counterparts only with "
+                              "--with-counterparts).\n\n"
+                              "Example: kamctl -w examples render questionnaire alpenmilch-foods --contact kweber "
+                              "--blank"),
+    "survey": Document("The customer satisfaction survey for the account's annual review. It goes to the customer, "
+                       "so it holds none of our notes: the moments of truth on file are not listed, the customer "
+                       "names and rates their own.\n\n"
+                       "Example: kamctl -w examples render survey alpenmilch-foods --out review/", customer=True),
+}
 DOCUMENTS = (*ACCOUNT_DOCUMENTS, "portfolio")
-TEMPLATES = {name: f"{name}.md.j2" for name in DOCUMENTS}
 WORKSPACE_TEMPLATES = "templates"
 
 
@@ -382,12 +411,12 @@ def render_account(kind: str, account_id: str, loaded: Any, settings: Any, root:
         context["contacts"] = plain(contacts)
         context["relationship_map"] = relationship_map(loaded.account, settings)
     context["blank"] = blank
-    return _render(env or environment(root), TEMPLATES[kind], context)
+    return _render(env or environment(root), f"{kind}.md.j2", context)
 
 
 def for_customer(kind: str, blank: bool) -> bool:
     """Whether the document is handed to the customer: the survey, and a questionnaire to fill in."""
-    return kind == "survey" or (kind == "questionnaire" and blank)
+    return ACCOUNT_DOCUMENTS[kind].customer or (kind == "questionnaire" and blank)
 
 
 def customer_context(account_id: str, account: Any, settings: Any, as_of: dt.date | None, contacts: list[Any],
@@ -416,7 +445,7 @@ def customer_context(account_id: str, account: Any, settings: Any, as_of: dt.dat
 
 def render_portfolio(accounts: list[tuple[str, Any]], settings: Any, root: Path | None, *,
                      as_of: dt.date | None = None, env: Any = None, assessments: Assessments | None = None) -> str:
-    return _render(env or environment(root), TEMPLATES["portfolio"],
+    return _render(env or environment(root), "portfolio.md.j2",
                    portfolio_context(accounts, settings, as_of, assessments))
 
 

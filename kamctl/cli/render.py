@@ -28,14 +28,13 @@ AS_OF = typer.Option(None, "--as-of", metavar="DATE", show_default=False,
                      help="Compute and show the document as of YYYY-MM-DD (default: today, and no date shown).")
 
 
-def plan(ctx: typer.Context, account_id: str = ACCOUNT_ID, out: Optional[Path] = OUT,
-         as_of: Optional[str] = AS_OF, at: Optional[str] = AT) -> None:
-    """The account plan: scores and quadrant, strategy charter, development plan, relationship map,
-    pipeline, performance and five forces.
+def account_document(kind: str) -> Any:
+    """The command of an account document with no options of its own (render.ACCOUNT_DOCUMENTS)."""
 
-    Example: kamctl -w examples render plan alpenmilch-foods --as-of 2026-11-30
-    """
-    _account_document(ctx, "plan", account_id, out, as_of, at)
+    def command(ctx: typer.Context, account_id: str = ACCOUNT_ID, out: Optional[Path] = OUT,
+                as_of: Optional[str] = AS_OF, at: Optional[str] = AT) -> None:
+        _account_document(ctx, kind, account_id, out, as_of, at)
+    return command
 
 
 def questionnaire(ctx: typer.Context, account_id: str = ACCOUNT_ID, out: Optional[Path] = OUT,
@@ -45,28 +44,11 @@ def questionnaire(ctx: typer.Context, account_id: str = ACCOUNT_ID, out: Optiona
                   with_counterparts: bool = typer.Option(False, "--with-counterparts",
                                                          help="With --blank: name our counterpart of each decision maker."),
                   as_of: Optional[str] = AS_OF, at: Optional[str] = AT) -> None:
-    """The relationship-map questionnaire (the four agenda questions) for each key decision maker.
-
-    With --blank it is a form for the customer: names and titles only, none of our notes, roles,
-    attitudes or strengths (and our counterparts only with --with-counterparts).
-
-    Example: kamctl -w examples render questionnaire alpenmilch-foods --contact kweber --blank
-    """
+    """render.ACCOUNT_DOCUMENTS["questionnaire"], with the options only a questionnaire has."""
     if with_counterparts and not blank:
         fail("--with-counterparts needs --blank (the questionnaire with answers always names them)", USAGE)
     _account_document(ctx, "questionnaire", account_id, out, as_of, at, contact=contact, blank=blank,
                       with_counterparts=with_counterparts)
-
-
-def survey(ctx: typer.Context, account_id: str = ACCOUNT_ID, out: Optional[Path] = OUT,
-           as_of: Optional[str] = AS_OF, at: Optional[str] = AT) -> None:
-    """The customer satisfaction survey for the account's annual review. It goes to the customer,
-    so it holds none of our notes: the moments of truth on file are not listed, the customer names
-    and rates their own.
-
-    Example: kamctl -w examples render survey alpenmilch-foods --out review/
-    """
-    _account_document(ctx, "survey", account_id, out, as_of, at)
 
 
 def portfolio(ctx: typer.Context, out: Optional[Path] = OUT, as_of: Optional[str] = AS_OF,
@@ -181,9 +163,9 @@ def _write(path: Path, text: str) -> bool:
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
-    render_app.command()(plan)
-    render_app.command()(questionnaire)
-    render_app.command()(survey)
+    for kind, document in render.ACCOUNT_DOCUMENTS.items():
+        command = questionnaire if kind == "questionnaire" else account_document(kind)
+        render_app.command(kind, help=document.help)(command)
     render_app.command()(portfolio)
     render_app.command("all")(render_all)
     app.add_typer(render_app)

@@ -3,7 +3,7 @@
 Documents for the customer (the satisfaction survey, a questionnaire printed `--blank`) are handed
 to the customer, so they must never carry what we write about them: notes, alerts, agendas,
 attitudes, buying roles, influence, strengths, scores, the pipeline. Every field of every model has
-an audience here:
+an audience, internal unless listed here:
 
 - `customer`: the customer may see it (and so may we);
 - `counterparts`: our people who mirror a decision maker; internal, shown to the customer only when
@@ -11,9 +11,8 @@ an audience here:
 - `internal`: our team only (the plan and the questionnaire with the answers on file).
 
 A field holding a model or a list of models is customer-visible only when its own audience allows
-it, and then only its customer-visible fields are passed on. `visible()` drops every key it does not
-know, so a field added without an audience never reaches the customer (tests/test_audience.py fails
-until it has one).
+it, and then only its customer-visible fields are passed on. `visible()` drops every key that is no
+model field, so a property or a computed key never reaches the customer either.
 """
 
 from __future__ import annotations
@@ -24,10 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from kamctl.model.account import (Account, Alert, Attractiveness, Decision, DecisionMaker, Factor, FiveForces,
-                                  Force, HistoryEntry, Interaction, Objective, Opportunity, Owner, Performance,
-                                  Plan, PlanStrategy, Relationship, RelativeStrength, Revenue, SalesPeriod,
-                                  Strategy, Survey, Tactic)
+from kamctl.model.account import Account, DecisionMaker, Owner
 
 CUSTOMER = "customer"
 COUNTERPARTS = "counterparts"
@@ -39,47 +35,24 @@ def _fields(**by_audience: str) -> dict[str, str]:
     return {name: audience for audience, names in by_audience.items() for name in names.split()}
 
 
+# The fields the customer or our counterparts may read; every other field of every model is
+# internal, so a field added to the models stays out of customer documents until it is listed here
+# (tests/test_audience.py pins this list).
 FIELDS: dict[type[BaseModel], dict[str, str]] = {
-    Account: _fields(
-        customer="name industry owner decision_makers",
-        internal="hunted_by revenue attractiveness relative_strength relationship strategy plan opportunities "
-                 "interactions performance five_forces notes"),
-    Owner: _fields(customer="name email", internal="role cycle"),
-    Revenue: _fields(internal="current potential currency"),
-    Attractiveness: _fields(internal=" ".join(Attractiveness.model_fields)),
-    RelativeStrength: _fields(internal=" ".join(RelativeStrength.model_fields)),
-    Factor: _fields(internal="score note"),
-    Relationship: _fields(internal="price_sensitivity loyalty level notes"),
-    Strategy: _fields(internal=" ".join(Strategy.model_fields)),
-    Plan: _fields(internal="year objectives"),
-    Objective: _fields(internal="title strategies"),
-    PlanStrategy: _fields(internal="title tactics"),
-    Tactic: _fields(internal="title quarter owner due status"),
-    DecisionMaker: _fields(
-        customer="name title",
-        counterparts="counterpart",
-        internal="id buying_role influence attitude strength last_contact business_agenda personal_agenda "
-                 "recognised_by measured_by"),
-    Opportunity: _fields(internal="id title value currency stage close decision dormant_problem vision notes history"),
-    Decision: _fields(internal="decision reason by date"),
-    HistoryEntry: _fields(internal="stage date note decision reason by forced"),
-    Interaction: _fields(internal="date kind title audience status notes"),
-    Performance: _fields(internal="sales surveys alerts"),
-    SalesPeriod: _fields(internal="period currency target achieved forecast"),
-    # Moments of truth are our record of past surveys, in our words (they held internal notes such
-    # as "Late delivery in the September surge"): the survey asks the customer to name their own.
-    Survey: _fields(internal="date method score respondent moments_of_truth notes"),
-    Alert: _fields(internal="date message severity raised_by resolved"),
-    FiveForces: _fields(internal=" ".join(FiveForces.model_fields)),
-    Force: _fields(internal="rating notes"),
+    Account: _fields(customer="name industry owner decision_makers"),
+    Owner: _fields(customer="name email"),
+    DecisionMaker: _fields(customer="name title", counterparts="counterpart"),
 }
 
 CUSTOMER_DOCUMENT = frozenset({CUSTOMER})
 
 
 def audience(model: type[BaseModel], name: str) -> str | None:
-    """The audience of model.name, None when it has none (a gap the audience test reports)."""
-    return FIELDS.get(model, {}).get(name)
+    """The audience of model.name: internal unless FIELDS says otherwise; None for a key that is no
+    field of the model (a property, something computed), which visible() drops."""
+    if name not in model.model_fields:
+        return None
+    return FIELDS.get(model, {}).get(name, INTERNAL)
 
 
 def nested_model(annotation: Any) -> type[BaseModel] | None:
