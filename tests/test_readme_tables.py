@@ -6,6 +6,7 @@ for the other tables, against the real CLI.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 
@@ -117,11 +118,39 @@ def _rules() -> dict[str, str]:
     return dict(re.findall(r"^[\s│|]*(KAM\d{3})[\s│|]+(?:error|warning|info|off)[\s│|]+([a-z0-9-]+)", out, re.M))
 
 
-def test_the_rule_table_matches_kamctl_rules():
-    """Every check rule (KAM2xx-KAM7xx: KAM0xx/1xx are the reading rules, KAM8xx are described under
-    history) is a row, with its name, and every row is a rule."""
-    table = {row[0]: row[1] for row in _rows("Checking plans", "code")}
-    rules = _rules()
-    assert len(rules) > 20, "could not read `kamctl rules`"
-    checked = {code: name for code, name in rules.items() if code[3] in "2345679"}
-    assert table == checked
+def rule_table() -> str:
+    """The README's rule table, made from the rule registry: code, name, and what the rule checks
+    (the first paragraph of its function's docstring, "(alert)" or "(info)" from the rule itself).
+
+    Adding a rule is its function in a family module (and its tests): this table is regenerated
+    with `KAMCTL_GOLDEN=1 pytest tests/test_readme_tables.py`, never written by hand."""
+    from kamctl import checks
+
+    rows = ["| code | name | checks |", "| --- | --- | --- |"]
+    for code, (rule, fn) in sorted(checks.CHECKS.items()):
+        if code[3] not in "2345679":  # KAM8xx are described under history
+            continue
+        what = " ".join((fn.__doc__ or "").split("\n\n")[0].split()).rstrip(".")
+        assert what, f"{code}: the rule's function has no docstring saying what it checks"
+        if code in checks.ALERTS:
+            what += " (alert)"
+        elif rule.severity.value == "info":
+            what += " (info)"
+        rows.append(f"| {code} | {rule.name} | {what} |")
+    return "\n".join(rows) + "\n"
+
+
+def test_the_rule_table_is_made_from_the_rules():
+    """Every check rule (KAM2xx-KAM7xx, KAM9xx: KAM0xx/1xx are the reading rules, KAM8xx are
+    described under history) is a row, as the registry and each rule's docstring say."""
+    table = rule_table()
+    start = README.index("| code | name | checks |\n")
+    end = README.index("\n\n", start) + 1
+    if os.environ.get("KAMCTL_GOLDEN") == "1":
+        (ROOT / "README.md").write_text(README[:start] + table + README[end:], encoding="utf-8")
+        return
+    assert README[start:end] == table, "README's rule table is out of date: run KAMCTL_GOLDEN=1 pytest tests/test_readme_tables.py"
+    assert set(re.findall(r"^\| (KAM\d{3}) \|", table, re.M)) == {
+        code for code in _rules() if code[3] in "2345679"}, "`kamctl rules` lists other rules"
+
+

@@ -17,6 +17,7 @@ F = "relationship level and alerts"
        "Correct relationship.level, or update price_sensitivity and loyalty if the evidence changed.",
        F, alert=True)
 def level_disagrees(acc: Any, ctx: Context) -> Iterator:
+    """The declared relationship level matches the evidence."""
     result = ctx.summary.level if ctx.summary is not None else relationship_level(acc.account)
     if result.agrees is False:
         yield (("relationship", "level"),
@@ -30,6 +31,7 @@ def level_disagrees(acc: Any, ctx: Context) -> Iterator:
        "for this rule.",
        "Deal with the cause, then set `resolved: true` on the alert.", F, alert=True)
 def manual_alert(acc: Any, ctx: Context) -> Iterator:
+    """Unresolved alerts under performance.alerts, at their own severity."""
     for i, alert in enumerate(acc.account.performance.alerts):
         if not alert.resolved and alert.date <= ctx.as_of:
             by = f" by {alert.raised_by}" if alert.raised_by else ""
@@ -43,6 +45,7 @@ def manual_alert(acc: Any, ctx: Context) -> Iterator:
        "account needs.",
        "Record relationship.price_sensitivity (high|medium|low) and relationship.loyalty (none|low|some|high).", F)
 def level_unknown(acc: Any, ctx: Context) -> Iterator:
+    """Price sensitivity and loyalty recorded."""
     rel = acc.account.relationship
     missing = [k for k in ("price_sensitivity", "loyalty") if getattr(rel, k) is None]
     if missing:

@@ -23,6 +23,7 @@ def decided(opp: Opportunity) -> bool:
        "Move it on (`kamctl opp move`), close it as lost or no-go, or record why it waits in its notes.",
        F, alert=True)
 def stale_opportunity(acc: Any, ctx: Context) -> Iterator:
+    """No open opportunity longer than its stage's `stale_days`."""
     for i, opp in enumerate(acc.account.opportunities):
         if opp.stage.is_open:
             over = stale_by(opp, ctx.settings, ctx.as_of)
@@ -38,6 +39,7 @@ def stale_opportunity(acc: Any, ctx: Context) -> Iterator:
        "the team knows why it is pursued (or dropped).",
        "Add `decision: {decision: go, reason: ...}` to the opportunity.", F)
 def decision_not_recorded(acc: Any, ctx: Context) -> Iterator:
+    """A go/no-go decision recorded past the decision stage."""
     for i, opp in enumerate(acc.account.opportunities):
         if opp.stage in PAST_GATE and not decided(opp):
             yield (("opportunities", i, "decision"),
@@ -49,6 +51,7 @@ def decision_not_recorded(acc: Any, ctx: Context) -> Iterator:
        "should be handed to a farmer who grows it.",
        "Set owner.role to farmer with the farmer's name, and `hunted_by:` to the hunter.", F)
 def hunter_not_handed_over(acc: Any, ctx: Context) -> Iterator:
+    """A hunter-owned account with a won opportunity goes to a farmer."""
     account = acc.account
     if ready_to_farm(account):
         won = [o.id for o in account.opportunities if o.reached(Stage.contract)]
@@ -63,6 +66,7 @@ def hunter_not_handed_over(acc: Any, ctx: Context) -> Iterator:
        "what is coming.",
        "Close it as won, lost or no-go (`kamctl opp close`), or set a new expected `close:` date.", F)
 def past_close_date(acc: Any, ctx: Context) -> Iterator:
+    """No open opportunity past its expected close date (`pipeline` forecasts it as overdue)."""
     for i, opp in enumerate(acc.account.opportunities):
         if overdue(opp, ctx.as_of):
             yield (("opportunities", i, "close"),

@@ -21,6 +21,7 @@ def surveys_by_date(account: Any) -> list[tuple[int, Any]]:
        "--as-of, is an early warning.",
        "Survey or interview the customer and add it under performance.surveys.", F, alert=True)
 def survey_overdue(acc: Any, ctx: Context) -> Iterator:
+    """A satisfaction survey within `survey_days`."""
     limit = ctx.settings.checks.limits.survey_days
     dated = [p for p in surveys_by_date(acc.account) if p[1].date <= ctx.as_of]
     if not dated:
@@ -38,6 +39,7 @@ def survey_overdue(acc: Any, ctx: Context) -> Iterator:
        "checks.limits.satisfaction_drop points (1-5 scale): a symptom of a potential retention issue.",
        "Find out what changed (moments of truth, people, service) and add actions to the plan.", F, alert=True)
 def satisfaction_dropped(acc: Any, ctx: Context) -> Iterator:
+    """The latest score not down `satisfaction_drop` or more."""
     drop = ctx.settings.checks.limits.satisfaction_drop
     scored = [p for p in surveys_by_date(acc.account) if p[1].score is not None and p[1].date <= ctx.as_of]
     if len(scored) < 2:
@@ -56,6 +58,7 @@ def satisfaction_dropped(acc: Any, ctx: Context) -> Iterator:
        "more than checks.limits.sales_behind_percent is an early warning.",
        "Update `achieved:`, or act on the gap and record it in the plan.", F, alert=True)
 def sales_behind_target(acc: Any, ctx: Context) -> Iterator:
+    """Achieved not behind the pro-rata target by over `sales_behind_percent`."""
     limit = ctx.settings.checks.limits.sales_behind_percent
     for i, period in enumerate(acc.account.performance.sales):
         status = pro_rata(period, ctx.as_of)

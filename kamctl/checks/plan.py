@@ -17,6 +17,7 @@ OPEN_TACTIC = ("planned", "in_progress")
        "with no objective has no plan to execute or review.",
        "Add at least one objective under plan.objectives, with its strategies and tactics.", F)
 def plan_empty(acc: Any, ctx: Context) -> Iterator:
+    """The development plan has an objective."""
     if not acc.account.plan.objectives:
         yield ("plan", "objectives"), "the development plan has no objective"
 
@@ -26,6 +27,7 @@ def plan_empty(acc: Any, ctx: Context) -> Iterator:
        "reached; an objective without one is a wish.",
        "Add a strategy under the objective's `strategies:`.", F)
 def objective_without_strategy(acc: Any, ctx: Context) -> Iterator:
+    """Every objective has a strategy."""
     for i, obj in enumerate(acc.account.plan.objectives):
         if not obj.strategies:
             yield ("plan", "objectives", i, "strategies"), f"objective '{obj.title}' has no strategy"
@@ -36,6 +38,7 @@ def objective_without_strategy(acc: Any, ctx: Context) -> Iterator:
        "tactic will not happen.",
        "Add at least one tactic under the strategy's `tactics:`.", F)
 def strategy_without_tactic(acc: Any, ctx: Context) -> Iterator:
+    """Every strategy has a tactic."""
     for i, obj in enumerate(acc.account.plan.objectives):
         for j, strat in enumerate(obj.strategies):
             if not strat.tactics:
@@ -48,6 +51,7 @@ def strategy_without_tactic(acc: Any, ctx: Context) -> Iterator:
        "and the quarterly review can see whether it happened.",
        "Add the missing keys (quarter, owner, due) to the tactic.", F)
 def tactic_incomplete(acc: Any, ctx: Context) -> Iterator:
+    """Every tactic has a quarter, owner and due date."""
     for loc, tactic in _tactics(acc.account):
         missing = [k for k in TACTIC_NEEDS if getattr(tactic, k) in (None, "")]
         if missing:
@@ -59,6 +63,7 @@ def tactic_incomplete(acc: Any, ctx: Context) -> Iterator:
        "is slipping, an early warning for the account.",
        "Do it and set `status: done`, move its due date, or set `status: dropped`.", F, alert=True)
 def tactic_past_due(acc: Any, ctx: Context) -> Iterator:
+    """No tactic past due and not done."""
     for loc, tactic in _tactics(acc.account):
         if tactic.due is not None and tactic.due < ctx.as_of and tactic.status in OPEN_TACTIC:
             days = (ctx.as_of - tactic.due).days

@@ -17,6 +17,7 @@ F = "relationship plan"
        "make things happen.",
        "Add the missing decision makers under `decision_makers:`.", F)
 def too_few_decision_makers(acc: Any, ctx: Context) -> Iterator:
+    """At least `min_decision_makers` mapped."""
     need = ctx.settings.checks.limits.min_decision_makers
     have = len(acc.account.decision_makers)
     if have < need:
@@ -29,6 +30,7 @@ def too_few_decision_makers(acc: Any, ctx: Context) -> Iterator:
        "relationship plan gives value against.",
        "Fill in business_agenda, personal_agenda, recognised_by and measured_by for the person.", F)
 def agenda_unknown(acc: Any, ctx: Context) -> Iterator:
+    """The four agenda answers for each decision maker."""
     for i, dm in enumerate(acc.account.decision_makers):
         missing = [k for k in AGENDA if not filled(getattr(dm, k))]
         if missing:
@@ -41,6 +43,7 @@ def agenda_unknown(acc: Any, ctx: Context) -> Iterator:
        "maker with no counterpart is a relationship nobody owns.",
        "Set `counterpart:` to the person on our side who owns this relationship.", F)
 def no_counterpart(acc: Any, ctx: Context) -> Iterator:
+    """Each decision maker has a counterpart: the mirror relationship."""
     for i, dm in enumerate(acc.account.decision_makers):
         if not filled(dm.counterpart):
             yield ("decision_makers", i, "counterpart"), f"decision maker '{dm.name}' has no counterpart on our side"
@@ -51,6 +54,7 @@ def no_counterpart(acc: Any, ctx: Context) -> Iterator:
        "relationship going cold: an early warning of retention risk.",
        "Meet or call them and update `last_contact:`.", F, alert=True)
 def contact_overdue(acc: Any, ctx: Context) -> Iterator:
+    """Nobody uncontacted longer than `contact_days`."""
     limit = ctx.settings.checks.limits.contact_days
     for i, dm in enumerate(acc.account.decision_makers):
         if dm.last_contact is not None and (ctx.as_of - dm.last_contact).days > limit:
@@ -67,6 +71,7 @@ def contact_overdue(acc: Any, ctx: Context) -> Iterator:
        "Give other decision makers their own counterparts (mirror relationships at several levels).",
        F, alert=True)
 def single_threaded(acc: Any, ctx: Context) -> Iterator:
+    """More than one decision maker covered, by more than one of our people."""
     covered = [(i, dm) for i, dm in enumerate(acc.account.decision_makers) if filled(dm.counterpart)]
     if not covered:
         return

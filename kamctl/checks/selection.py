@@ -22,6 +22,7 @@ F = "scores and owner"
        "Score the factors named in the message (0-10) under the axis shown, or weight a factor 0 in "
        "kam.yaml scoring.weights if it does not apply to your business.", F)
 def scores_incomplete(acc: Any, ctx: Context) -> Iterator:
+    """Both axes scored, every factor weighted above 0 given (else unscored or partial)."""
     score = ctx.summary.score
     for axis in (score.attractiveness, score.relative_strength):
         if axis.score is None:
@@ -36,6 +37,7 @@ def scores_incomplete(acc: Any, ctx: Context) -> Iterator:
        "answers for its plan. An account without an owner has a plan nobody runs.",
        "Set owner.name (and owner.email) to the account manager.", F)
 def no_owner(acc: Any, ctx: Context) -> Iterator:
+    """The account has an owner (`owner.name`)."""
     owner = acc.account.owner
     if owner is None or not owner.name:
         yield ("owner", "name"), "the account has no owner: owner.name is not set"
@@ -46,6 +48,7 @@ def no_owner(acc: Any, ctx: Context) -> Iterator:
        "Recording where the account stands tells the team what the farmer's next step is.",
        "Set owner.cycle to the stage of the farmer's cycle the account is in.", F)
 def farmer_without_cycle(acc: Any, ctx: Context) -> Iterator:
+    """A farmer records where the account stands in the farmer's cycle."""
     owner = acc.account.owner
     if owner is not None and owner.name and owner.role == "farmer" and owner.cycle is None:
         yield ("owner", "cycle"), f"farmer {owner.name!r} has not recorded where the account stands in the cycle (owner.cycle)"

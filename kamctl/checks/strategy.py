@@ -20,6 +20,7 @@ def _label(name: str) -> str:
        "the strategy, the plan or the opportunities to serve.",
        "Add the customer's objectives under strategy.key_business_objectives, one line each.", F)
 def no_business_objectives(acc: Any, ctx: Context) -> Iterator:
+    """The charter names at least one key business objective."""
     if not filled(acc.account.strategy.key_business_objectives):
         yield ("strategy", "key_business_objectives"), "the strategy charter names no key business objective of the customer"
 
@@ -30,6 +31,7 @@ def no_business_objectives(acc: Any, ctx: Context) -> Iterator:
        "the strategy rests on guesses about the customer's agenda.",
        "Fill in the field named in the message under `strategy:`.", F)
 def charter_field_empty(acc: Any, ctx: Context) -> Iterator:
+    """Current situation, barriers, enablers, initiatives filled in."""
     names = [n for n in CHARTER if n != "key_business_objectives"]
     yield from _gaps(acc, names, "strategy charter: {} not filled in")
 
@@ -40,6 +42,7 @@ def charter_field_empty(acc: Any, ctx: Context) -> Iterator:
        "customer will buy from us. An unanswered question is a hole in the account strategy.",
        "Answer the question named in the message under `strategy:`.", F)
 def question_unanswered(acc: Any, ctx: Context) -> Iterator:
+    """The five questions answered (what, who, where, when, why)."""
     yield from _gaps(acc, FIVE_QUESTIONS, "strategy: {} unanswered", explain=True)
 
 
