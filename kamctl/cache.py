@@ -382,21 +382,16 @@ class CheckCache:
         self._old, self.loaded = entries, True
         return True
 
-    def get(self, key: str) -> tuple[list[tuple], dict[str, float]] | None:
-        """(findings as (rule, severity, line, column, message), completeness) or None."""
+    def get(self, key: str) -> tuple[list[list], dict[str, float]] | None:
+        """(findings as [rule, severity, line, column, message], completeness) or None.
+
+        The entries are as this user's kamctl wrote them (the MAC proved it when the file was
+        loaded), so only their shape is checked here, once per entry, not each value."""
         entry = self._old.get(key)
-        if entry is None:
-            return None
-        try:
-            findings, completeness = entry
-            rows = [(str(r), str(s), int(ln), int(c), str(m)) for r, s, ln, c, m in findings]
-            if not isinstance(completeness, dict):
-                return None
-            completeness = {str(k): v for k, v in completeness.items() if isinstance(v, (int, float))}
-        except (ValueError, TypeError):
+        if type(entry) is not list or len(entry) != 2 or type(entry[0]) is not list or type(entry[1]) is not dict:
             return None
         self.new[key] = entry  # still current: kept when the file is written again
-        return rows, completeness
+        return entry[0], entry[1]
 
     def put(self, key: str, findings: list[Any], completeness: dict[str, float]) -> None:
         self.new[key] = [[[f.rule, f.severity.value, f.line, f.column, f.message] for f in findings], completeness]

@@ -128,26 +128,64 @@ def parsable(findings: Iterable[Finding]) -> str:
 
 
 def _number(value: object) -> str:
-    return str(value) if type(value) is int else _json.dumps(finite(value), allow_nan=False)
+    """A number as json.dumps writes it (a float that is not finite as null, as finite() has it)."""
+    kind = type(value)
+    if kind is int:
+        return str(value)
+    if kind is float:
+        return repr(value) if math.isfinite(value) else "null"
+    return _json.dumps(finite(value), allow_nan=False)
 
 
-def _record(f: Finding) -> str:
-    """One finding as json.dumps(f.as_dict(), indent=2) writes it inside the findings list."""
-    account = "null" if f.account is None else _string(f.account)
-    return (f'\n    {{\n      "rule": {_string(f.rule)},\n      "severity": {_string(f.severity.value)},'
-            f'\n      "file": {_string(f.file)},\n      "line": {_number(f.line)},'
-            f'\n      "column": {_number(f.column)},\n      "message": {_string(f.message)},'
-            f'\n      "account": {account}\n    }}')
+def _records(findings: list[Finding]) -> str:
+    """The findings as json.dumps([f.as_dict() ...], indent=2) writes them inside the findings list.
+
+    Rule, severity and file repeat across findings, and so does the account: the text around them
+    is made once per distinct value, so each finding costs its numbers and its message."""
+    heads: dict[tuple, str] = {}
+    tails: dict[str | None, str] = {}
+    out = []
+    for f in findings:
+        head = heads.get((f.rule, f.severity, f.file))
+        if head is None:
+            head = heads[f.rule, f.severity, f.file] = (
+                f'\n    {{\n      "rule": {_string(f.rule)},\n      "severity": {_string(f.severity.value)},'
+                f'\n      "file": {_string(f.file)},\n      "line": ')
+        tail = tails.get(f.account)
+        if tail is None:
+            account = "null" if f.account is None else _string(f.account)
+            tail = tails[f.account] = f',\n      "account": {account}\n    }}'
+        line, column = f.line, f.column
+        out.append(f'{head}{line if type(line) is int else _number(line)},\n      "column": '
+                   f'{column if type(column) is int else _number(column)},\n      "message": {_string(f.message)}{tail}')
+    return ",".join(out)
+
+
+def _completeness(completeness: dict) -> str:
+    """json.dumps(completeness, indent=2) as it sits at the end of the document (one level in)."""
+    if not completeness:
+        return "{}"
+    accounts = []
+    for account, sections in completeness.items():
+        if type(sections) is not dict or not sections:
+            accounts.append(f"\n    {_string(account)}: " + _json.dumps(finite(sections), indent=2, ensure_ascii=False,
+                                                                      allow_nan=False).replace("\n", "\n    "))
+            continue
+        rows = ",".join(f"\n      {_string(k)}: {_number(v)}" for k, v in sections.items())
+        accounts.append(f"\n    {_string(account)}: {{{rows}\n    }}")
+    return "{" + ",".join(accounts) + "\n  }"
 
 
 def json(findings: list[Finding], completeness: dict | None = None, fail_on: str = "error",
          accounts: int | None = None) -> str:
     """The same bytes as json.dumps(..., indent=2) of findings, summary and completeness, but each
-    finding written straight from its fields (a generic encoder per finding is most of a run)."""
-    rest = {"summary": summary(findings, fail_on, accounts), "completeness": completeness or {}}
-    tail = _json.dumps(finite(rest), indent=2, ensure_ascii=False, allow_nan=False)
-    listed = ",".join(map(_record, findings)) + "\n  " if findings else ""
-    return f'{{\n  "findings": [{listed}],\n' + tail[2:] + "\n"
+    finding and completeness row written straight from its fields (a generic encoder per finding
+    is most of a run)."""
+    head = _json.dumps(finite({"summary": summary(findings, fail_on, accounts)}), indent=2, ensure_ascii=False,
+                       allow_nan=False)
+    listed = _records(findings) + "\n  " if findings else ""
+    return (f'{{\n  "findings": [{listed}],\n' + head[2:-2] + ',\n  "completeness": '
+            + _completeness(completeness or {}) + "\n}\n")
 
 
 def escape_data(value: str) -> str:

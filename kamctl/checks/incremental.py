@@ -70,10 +70,11 @@ def check_workspace(root: Path, ids: list[str] | None, day: dt.date, sel: list[s
                 misses.append(f)
                 continue
             rows, complete = hit
-            path = shown(f)
-            account = f.stem
-            hits[f] = ([Finding(r, _SEVERITY.get(s) or Severity(s), path, ln, c, m, account)
-                        for r, s, ln, c, m in rows], complete)
+            path, account = shown(f), f.stem
+            try:
+                hits[f] = ([Finding(r, _SEVERITY[s], path, ln, c, m, account) for r, s, ln, c, m in rows], complete)
+            except (KeyError, ValueError, TypeError):  # not what put() writes: checked afresh
+                misses.append(f)
     checker = Checker(settings_model, day, root, sel, ign)
     ws = load_workspace(root, files=misses, settings=settings, use_cache=use_cache, checker=checker)
     by_file = {a.file: a for a in ws.accounts}
