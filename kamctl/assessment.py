@@ -2,7 +2,7 @@
 
 An Assessment gathers scores, quadrant and level (kamctl.scoring), the pipeline (kamctl.pipeline),
 the performance measures (kamctl.report), the early-warning alerts and the plan's completeness
-(kamctl.checks) as plain data. Rendering a plan, a report or a diff reads it instead of computing
+(kamctl.checks) and the account's health (kamctl.health) as plain data. Rendering a plan, a report or a diff reads it instead of computing
 these again; Assessments is the memo of one run, so `render all` assesses each account once
 however many documents show it.
 
@@ -18,6 +18,7 @@ from typing import Any, Iterable
 
 from kamctl import checks
 from kamctl.findings import Finding
+from kamctl.health import health
 from kamctl.pipeline import account_pipeline
 from kamctl.report import performance
 from kamctl.scoring import Summary, summarise
@@ -26,7 +27,7 @@ from kamctl.scoring import Summary, summarise
 @dataclass
 class Assessment:
     """One account at one date: summary (scores, quadrant, level), pipeline, performance, alerts,
-    completeness (0-100 per section of the plan)."""
+    completeness (0-100 per section of the plan), health (0-100, explained)."""
 
     id: str
     summary: Summary
@@ -34,6 +35,7 @@ class Assessment:
     performance: dict[str, Any]
     alerts: list[Finding]
     completeness: dict[str, float]
+    health: dict[str, Any]  # kamctl.health: score 0-100 and its parts
 
 
 def assess(loaded: Any, settings: Any, as_of: dt.date, summary: Summary | None = None) -> Assessment:
@@ -45,13 +47,16 @@ def assess(loaded: Any, settings: Any, as_of: dt.date, summary: Summary | None =
     account = loaded.account
     summary = summary or summarise(loaded.id, account, settings)
     alerts = checks.alerts(loaded, settings, as_of, summary=summary)
+    measures = performance(account, settings, as_of, loaded.id or None, alerts=alerts)
+    completeness = checks.account_completeness(account, settings, as_of)
     return Assessment(
         id=loaded.id,
         summary=summary,
         pipeline=account_pipeline(account, settings, as_of),
-        performance=performance(account, settings, as_of, loaded.id or None, alerts=alerts),
+        performance=measures,
         alerts=alerts,
-        completeness=checks.account_completeness(account, settings, as_of),
+        completeness=completeness,
+        health=health(account, completeness, measures, settings, as_of),
     )
 
 

@@ -206,7 +206,7 @@ def account_versions(repo: Repo, account_id: str, parser: str = "auto") -> list[
 
 
 def account_history(root: Path, account_id: str, since: str | None = None, parser: str = "auto") -> dict[str, Any]:
-    """History rows of one account, oldest first: scores, quadrant, level, pipeline, satisfaction, changes.
+    """History rows of one account, oldest first: scores, quadrant, level, pipeline, satisfaction, health, changes.
 
     since: a date (commits on or after it) or a revision (commits after it).
     """
@@ -233,7 +233,7 @@ def account_history(root: Path, account_id: str, since: str | None = None, parse
     rows = []
     previous = last_valid = None
     for v in versions:
-        state = movement.state_of(v.loaded, v.settings, v.commit.day) if v.loaded is not None else None
+        state = movement.state_of(v.loaded, v.settings, v.commit.day, with_health=True) if v.loaded is not None else None
         renamed_from = v.old_path if v.status == "renamed" else None
         changes = movement.account_changes(previous, state, renamed_from=renamed_from, deleted=v.status == "deleted")
         if previous is not None and not previous.valid and state is not None and state.valid:
@@ -248,6 +248,7 @@ def account_history(root: Path, account_id: str, since: str | None = None, parse
             "commit": v.commit.sha, "short": v.commit.short, "date": v.commit.date[:10], "author": v.commit.author,
             "subject": v.commit.subject, "status": v.status, "path": v.path,
             **movement.state_dict(state),
+            "health": state.health if state is not None else None,
             "changes": changes,
             "problems": [f.as_dict() for f in v.loaded.findings] if v.loaded is not None else [],
         }

@@ -12,7 +12,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from kamctl.checks import alerts
+from kamctl.checks import account_completeness, alerts
+from kamctl.health import health
+from kamctl.report import performance
 from kamctl.findings import Severity
 from kamctl.present import plural, rounded
 from kamctl.model.vocabulary import Stage, label
@@ -38,6 +40,7 @@ class AccountState:
     satisfaction: float | None = None
     opportunities: dict[str, dict[str, Any]] = field(default_factory=dict)
     alerts: list[dict[str, str]] = field(default_factory=list)
+    health: float | None = None
 
 
 def _latest_satisfaction(account: Any) -> float | None:
@@ -54,8 +57,17 @@ def alerts_of(loaded: Any, settings: Any, as_of: dt.date) -> list[dict[str, str]
     return [{"rule": a.rule, "message": a.message} for a in alerts(loaded, settings, as_of)]
 
 
-def state_of(loaded: Any, settings: Any, as_of: dt.date, with_alerts: bool = False) -> AccountState:
-    """The comparable state of one loaded account (valid or not)."""
+def health_at(loaded: Any, settings: Any, as_of: dt.date, summary: Any = None) -> float | None:
+    """The account's health score at as_of (kamctl.health over the same parts an assessment uses)."""
+    found = alerts(loaded, settings, as_of, summary=summary)
+    measures = performance(loaded.account, settings, as_of, loaded.id, alerts=found)
+    return health(loaded.account, account_completeness(loaded.account, settings, as_of), measures, settings,
+                  as_of)["score"]
+
+
+def state_of(loaded: Any, settings: Any, as_of: dt.date, with_alerts: bool = False,
+             with_health: bool = False) -> AccountState:
+    """The comparable state of one loaded account (valid or not); with_health: its health too (history)."""
 
     problems = sum(1 for f in loaded.findings if f.severity is Severity.error)
     account = loaded.account
@@ -76,6 +88,7 @@ def state_of(loaded: Any, settings: Any, as_of: dt.date, with_alerts: bool = Fal
         opportunities={o.id: {"title": o.title, "stage": o.stage.value, "value": o.value,
                               "currency": o.currency or settings.company.currency} for o in account.opportunities},
         alerts=alerts_of(loaded, settings, as_of) if with_alerts else [],
+        health=health_at(loaded, settings, as_of, summary) if with_health else None,
     )
 
 

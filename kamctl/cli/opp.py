@@ -12,7 +12,10 @@ from kamctl.ids import did_you_mean
 from kamctl.present import md_table
 from kamctl.model.account import OPEN_STAGES, Stage
 from kamctl.model.vocabulary import label
-from kamctl.present import money, totals
+from kamctl.present import money, number, percent, to_company, totals
+from kamctl.assessment import assess_all
+from kamctl.model.vocabulary import ForecastCategory
+from kamctl.report import portfolio
 from kamctl.yamlio.write import BusyError, locked
 from kamctl.workspace import ACCOUNTS_DIR, account_files, display, load_account
 from kamctl.yamlio.write import ConflictError, EditError
@@ -292,6 +295,11 @@ def pipeline_command(
     ws = load(ctx, at=at)
     day = as_of_date(ws, as_of)
     data = portfolio_pipeline(_valid(ws), ws.settings, day)
+    assessed = assess_all(ws.valid_accounts(), ws.settings, day)
+    data["coverage"] = portfolio([a.performance for a in assessed], ws.settings)["coverage"]
+    for cell in data["measures"]["forecast_categories"]:
+        cell["weighted_company"] = to_company(cell["weighted"], ws.settings)
+    data["accounts"] = [account_measures(a) for a in assessed]
     if fmt == "json":
         print_json(data)
     elif fmt == "markdown":
@@ -299,6 +307,15 @@ def pipeline_command(
     else:
         _table(data)
     raise typer.Exit(invalid_note(ws))
+
+
+def account_measures(a: Any) -> dict:
+    """One account's line of the pipeline: open weighted value, commit, win rate, cycle, coverage."""
+    m = a.pipeline["measures"]
+    commit = next(c for c in m["forecast_categories"] if c["category"] == ForecastCategory.commit.value)
+    return {"account": a.id, "weighted": a.pipeline["weighted_value"], "commit": commit["weighted"],
+            "win_rate": m["win_rate"], "cycle": m["cycle"], "stage_days": m["stage_days"],
+            "coverage": a.performance["coverage"]}
 
 
 def _company(amount: float | None, currency: str) -> str:
@@ -314,29 +331,78 @@ def _sections(data: dict) -> list[tuple[str, list[str], list[list[str]]]]:
     o = data["open"]
     stages[2].append(["open total", "", "", _per_currency(o["value"]), _per_currency(o["weighted"]),
                       _company(o["weighted_company"], cur)])
-    f = data["funnel"]
-    conv = {(c["from"], c["to"]): c["rate"] for c in f["conversions"]}
+    f, m = data["funnel"], data["measures"]
+    cohort = f["cohort"]
+    conv = {(c["from"], c["to"]): c["rate"] for c in cohort["conversions"]}
     names = list(f["counts"])
     funnel_rows = []
     for i, name in enumerate(names):
         rate = conv.get((names[i - 1], name)) if i else None
-        funnel_rows.append([name, str(f["counts"][name]), "" if rate is None else f"{rate:.0%}"])
-    overall = conv.get((names[0], names[-1]))
-    funnel_rows.append([f"{names[0]} -> {names[-1]}", "", "" if overall is None else f"{overall:.0%}"])
-    funnel = (f"Funnel {f['period']['from']} to {f['period']['to']}", ["Reached", "Count", "From previous"],
-              funnel_rows)
+        funnel_rows.append([name, str(f["counts"][name]), str(cohort["counts"][name]), percent(rate)])
+    funnel_rows.append([f"{names[0]} -> {names[-1]}", "", "", percent(conv.get((names[0], names[-1])))])
+    funnel = (f"Funnel {f['period']['from']} to {f['period']['to']} (cohort: identified in the period, "
+              "followed to now)", ["Reached", "In the period", "Cohort", "Cohort from previous"], funnel_rows)
+    categories = ("Forecast categories", ["Category", "Count", "Value", "Weighted", f"Weighted in {cur}"],
+                  [[label(c["category"]), str(c["count"]), _per_currency(c["value"]), _per_currency(c["weighted"]),
+                    _company(c["weighted_company"], cur)] for c in m["forecast_categories"]])
     forecast = ("Forecast (open, weighted, by expected close)", ["Quarter", "Count", "Weighted", f"In {cur}"],
                 [[q["quarter"], str(q["count"]), _per_currency(q["weighted"]), _company(q["weighted_company"], cur)]
                  for q in data["forecast"]])
+    period = f"{m['period']['from']} to {m['period']['to']}"
+    measures = (f"Measures {period}", ["Measure", "Portfolio"],
+                [["win rate by count", win_words(m["win_rate"])],
+                 ["win rate by value", value_words(m["win_rate"], cur)],
+                 ["cycle length", cycle_words(m["cycle"])],
+                 ["coverage", coverage_words(data["coverage"], cur)]])
+    days = (f"Days per stage (finished stays up to {data['as_of']})", ["Stage", "Stays", "Average days"],
+            [[label(stage), str(d["stays"]), number(d["average_days"], 1) or "-"] for stage, d in m["stage_days"].items()])
+    per_account = ("Per account", ["Account", "Open weighted", "Commit", "Win rate", "Cycle", "Coverage"],
+                   [[a["account"], _per_currency(a["weighted"]), _per_currency(a["commit"]),
+                     win_words(a["win_rate"]), cycle_words(a["cycle"]), coverage_words(a["coverage"], cur)]
+                    for a in data["accounts"]])
     stale = (f"Stale at {data['as_of']}", ["Account", "Opportunity", "Stage", "Days in stage", "Limit", "Over by"],
              [[s["account"], s["id"], label(s["stage"]), str(s["days_in_stage"]), str(s["stale_days"]), str(s["stale_by"])]
               for s in data["stale"]])
-    return [stages, funnel, forecast, stale]
+    return [stages, funnel, categories, forecast, measures, days, per_account, stale]
+
+
+def win_words(w: dict) -> str:
+    """Won against won plus lost, by count: `2 of 3 (67%)`; `-` when nothing closed."""
+    closed = w["won"] + w["lost"]
+    return f"{w['won']} of {closed} ({percent(w['by_count'])})" if closed else "-"
+
+
+def value_words(w: dict, currency: str) -> str:
+    if not (w["won"] + w["lost"]):
+        return "-"
+    if w["by_value"] is None:
+        return f"n/a (no rate); won {_per_currency(w['won_value'])}, lost {_per_currency(w['lost_value'])}"
+    return f"{percent(w['by_value'])} (won {_per_currency(w['won_value'])}, lost {_per_currency(w['lost_value'])})"
+
+
+def cycle_words(c: dict) -> str:
+    if not c["closed"]:
+        return "-"
+    won = f", won {number(c['won_average_days'], 1)}" if c["won"] else ""
+    return f"{number(c['average_days'], 1)} days ({c['closed']} closed{won})"
+
+
+def coverage_words(c: dict, currency: str) -> str:
+    """`2.1x (weighted 210,000 EUR / to reach 100,000 EUR)`; why not, when there is no ratio."""
+    if not c["remaining"]:
+        return "no target"
+    if not any(c["remaining"].values()):
+        return "target reached"
+    if c["ratio"] is None:
+        return "n/a (no rate)"
+    return f"{c['ratio']:.2f}x ({totals(c['weighted']) or 0} due / {totals(c['remaining'])} to reach)"
 
 
 # how the columns of each pipeline section are laid out in the terminal (kinds of print_table)
-SECTION_KINDS = (["text", "number", "number", "money", "money", "money"], ["text", "number", "number"],
-                 ["date", "number", "money", "money"], ["key", "key", "text?", "number", "number", "number"])
+SECTION_KINDS = (["text", "number", "number", "money", "money", "money"], ["text", "number", "number", "number"],
+                 ["text", "number", "money", "money", "money"], ["date", "number", "money", "money"],
+                 ["text", "words"], ["text", "number", "number"], ["key", "money", "money?", "text", "text?", "words"],
+                 ["key", "key", "text?", "number", "number", "number"])
 
 
 def _table(data: dict) -> None:

@@ -28,6 +28,7 @@ from kamctl.model.account import (Account, Alert, Attractiveness, Decision, Deci
                                   Force, HistoryEntry, Interaction, Objective, Opportunity, Owner, Performance,
                                   Plan, PlanStrategy, Relationship, RelativeStrength, Revenue, SalesPeriod,
                                   Strategy, Survey, Tactic)
+from kamctl.model.account import GATE_QUESTIONS, QUALIFICATION, Qualification
 
 CUSTOMER = "customer"
 COUNTERPARTS = "counterparts"
@@ -73,6 +74,10 @@ FIELDS: dict[type[BaseModel], dict[str, str]] = {
     FiveForces: _fields(internal=" ".join(FiveForces.model_fields)),
     Force: _fields(internal="rating notes"),
 }
+# the go/no-go gate's answers, the MEDDPICC qualification and the forecast category: our own view of a deal
+FIELDS[Opportunity].update(_fields(internal="qualification forecast"))
+FIELDS[Decision].update(_fields(internal=" ".join(GATE_QUESTIONS)))
+FIELDS[Qualification] = _fields(internal=" ".join(QUALIFICATION))
 
 CUSTOMER_DOCUMENT = frozenset({CUSTOMER})
 
