@@ -111,6 +111,7 @@ class Change:
     stage: Stage
     entry: dict[str, Any]  # plain, in the key order written to the file
     decision: dict[str, Any] | None = None
+    qualification: dict[str, str] | None = None  # MEDDPICC fields to set (the others stay as they are)
 
 
 def next_steps(opp: Opportunity, account_id: str = "ACCOUNT") -> list[str]:
@@ -175,20 +176,36 @@ def plan_advance(opp: Opportunity, date: dt.date, to: Stage | None = None, force
 
 
 def plan_decide(opp: Opportunity, decision: str, reason: str, date: dt.date, by: str | None = None,
-                note: str | None = None, account_id: str = "ACCOUNT") -> Change:
-    """Record go (-> pursuit) or no_go (-> no_go) at the decision stage."""
+                note: str | None = None, account_id: str = "ACCOUNT", answers: dict[str, str] | None = None,
+                fields: dict[str, str] | None = None, required: Any = ()) -> Change:
+    """Record go (-> pursuit) or no_go (-> no_go) at the decision stage, with the answers to the gate
+    questions (compete, win, worth) and MEDDPICC fields given; a go needs every name in required
+    (kam.yaml pipeline.gate.require) recorded, now or before."""
     if decision not in DECISIONS:
         raise Refused(f"decision must be go or no-go, not {decision!r}")
     if opp.stage is not GATE:
         raise Refused(f"decisions are recorded at the decision stage; {_where(opp, account_id)}")
     if not reason or not reason.strip():
         raise Refused("a decision needs --reason saying why")
+    answers = {k: v for k, v in (answers or {}).items() if v is not None}
+    fields = {k: v for k, v in (fields or {}).items() if filled(v)}
+    missing = gate_missing(opp, required, answers, fields) if decision == "go" else []
+    if missing:
+        flags = " ".join(f"--{name.replace('_', '-')} ..." for name in missing)
+        raise Refused(f"kam.yaml pipeline.gate.require needs {', '.join(missing)} recorded before a go: "
+                      f"give {flags}")
     target = DECISIONS[decision]
     record: dict[str, Any] = {"decision": decision, "reason": reason}
     if by:
         record["by"] = by
     record["date"] = date
-    return Change(target, _entry(target, date, note, decision=decision, reason=reason, by=by), record)
+    previous = opp.decision
+    for name in GATE_QUESTIONS:  # an answer given before (a decision recorded by hand) is kept
+        answer = answers.get(name) or (getattr(previous, name) if previous is not None else None)
+        if answer is not None:
+            record[name] = answer
+    return Change(target, _entry(target, date, note, decision=decision, reason=reason, by=by), record,
+                  {k: fields[k] for k in QUALIFICATION if k in fields} or None)
 
 
 def close_problem(outcome: str, reason: str | None) -> str | None:
@@ -266,7 +283,8 @@ def portfolio_pipeline(accounts: list[tuple[str, Account]], settings: Any, as_of
     funnel = {name: 0 for name, _ in FUNNEL}
     for account_id, account in accounts:
         for opp in account.opportunities:
-            row = {"account": account_id, **opportunity_row(opp, settings, as_of)}
+            row = {"account": account_id, **opportunity_row(opp, settings, as_of),
+                   "qualification_missing": qualification(opp)["missing"]}
             rows.append(row)
             cell = by_stage[opp.stage]
             cell["count"] += 1

@@ -212,7 +212,8 @@ def portfolio(measures: Iterable[dict], settings: Any) -> dict:
     }
 
 
-def _least_healthy_first(row: dict) -> tuple:
+def least_healthy_first(row: dict) -> tuple:
+    """Sort key: lowest health first, accounts without a health last."""
     score = (row.get("health") or {}).get("score")
     return (score is None, score if score is not None else 0.0)
 
@@ -222,6 +223,6 @@ def report(measures: Iterable[dict], settings: Any, as_of: dt.date,
     """The accounts' measures (their assessments' performance, health and pipeline measures), least
     healthy first (no health last), and the portfolio roll-up with the pipeline measures over every
     opportunity."""
-    rows = sorted(measures, key=_least_healthy_first)  # stable: ties keep the given order
+    rows = sorted(measures, key=least_healthy_first)  # stable: ties keep the given order
     return {"as_of": as_of.isoformat(), "accounts": rows,
             "portfolio": {**portfolio(rows, settings), "pipeline": pipeline_measures(list(opportunities), settings, as_of)}}

@@ -10,14 +10,14 @@ from kamctl.cli.common import (AT, DATA_PROBLEM, Output, as_of_date, console, fa
                                load, parse_date, print_csv, print_findings, print_json, print_table, workspace_root)
 from kamctl.ids import did_you_mean
 from kamctl.present import md_table
-from kamctl.model.account import OPEN_STAGES, Stage
+from kamctl.model.account import GATE, GATE_ANSWERS, GATE_QUESTIONS, OPEN_STAGES, QUALIFICATION, Stage
 from kamctl.model.vocabulary import label
 from kamctl.present import money, number, percent, to_company, totals
 from kamctl.assessment import assess_all
 from kamctl.model.vocabulary import ForecastCategory
 from kamctl.report import portfolio
 from kamctl.yamlio.write import BusyError, locked
-from kamctl.workspace import ACCOUNTS_DIR, account_files, display, load_account
+from kamctl.workspace import ACCOUNTS_DIR, account_files, display, load_account, load_settings
 from kamctl.yamlio.write import ConflictError, EditError
 from kamctl.pipeline import Refused, opportunity_row, portfolio_pipeline
 from kamctl import edits, pipeline
@@ -57,6 +57,15 @@ def _lock(ctx: typer.Context, file: Any) -> None:
         ctx.with_resource(locked(file))
     except BusyError as exc:
         fail(str(exc), DATA_PROBLEM)
+
+
+def _gate_require(ctx: typer.Context) -> list[str]:
+    """kam.yaml pipeline.gate.require: what a go needs recorded (kam.yaml with errors: exit 2)."""
+    settings, shown, findings = load_settings(workspace_root(ctx))
+    if any(f.severity.value == "error" for f in findings):
+        print_findings(findings)
+        fail(f"{shown} has problems; fix them first (see above); nothing was changed")
+    return list(settings.pipeline.gate.require)
 
 
 def _opportunity(loaded: Any, opp_id: str) -> Any:
@@ -181,10 +190,23 @@ def decide(
     by: Optional[str] = typer.Option(None, "--by", help="Who decided."),
     note: Optional[str] = typer.Option(None, "--note", help="Note for the history entry."),
     date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
+    compete: Optional[str] = typer.Option(None, "--compete", metavar="yes|no|unsure", help="Can we compete?"),
+    win: Optional[str] = typer.Option(None, "--win", metavar="yes|no|unsure", help="Can we win?"),
+    worth: Optional[str] = typer.Option(None, "--worth", metavar="yes|no|unsure", help="Is it worth winning?"),
+    metrics: Optional[str] = typer.Option(None, "--metrics", help="MEDDPICC: the measurable gain they expect."),
+    economic_buyer: Optional[str] = typer.Option(None, "--economic-buyer", help="MEDDPICC: who has the final say on the money."),
+    decision_criteria: Optional[str] = typer.Option(None, "--decision-criteria", help="MEDDPICC: what they judge offers by."),
+    decision_process: Optional[str] = typer.Option(None, "--decision-process", help="MEDDPICC: the steps from choice to signature."),
+    paper_process: Optional[str] = typer.Option(None, "--paper-process", help="MEDDPICC: legal, procurement and contract steps."),
+    pain: Optional[str] = typer.Option(None, "--pain", help="MEDDPICC: the business pain that makes them act."),
+    champion: Optional[str] = typer.Option(None, "--champion", help="MEDDPICC: who sells for us inside the customer."),
+    competition: Optional[str] = typer.Option(None, "--competition", help="MEDDPICC: who else they consider."),
 ) -> None:
     """Record the go/no-go decision of an opportunity at the decision stage.
 
-    Example: kamctl opp decide st-brigid-hospitals pharmacy-logistics go --reason "Extends the hospital desk" --by "Dana Reyes"
+    The answers to the gate questions (--compete, --win, --worth) go into decision:, MEDDPICC fields into qualification:; kam.yaml pipeline.gate.require names those a go needs.
+
+    Example: kamctl opp decide st-brigid-hospitals pharmacy-logistics go --reason "Extends the hospital desk" --by "Dana Reyes" --compete yes --win yes --worth yes --champion "Dr Aoife Byrne"
     """
 
     when = parse_date(date, "--date")
@@ -193,9 +215,20 @@ def decide(
         fail(f"decision must be go or no-go, not {decision!r}")
     if not reason.strip():
         fail("--reason must say why")
+    answers = {}
+    for name, given in zip(GATE_QUESTIONS, (compete, win, worth)):
+        if given is not None and given.strip().lower() not in GATE_ANSWERS:
+            fail(f"--{name} {given!r}: answer {', '.join(GATE_ANSWERS)}")
+        answers[name] = given.strip().lower() if given is not None else None
+    fields = dict(zip(QUALIFICATION, (metrics, economic_buyer, decision_criteria, decision_process, paper_process,
+                                      pain, champion, competition)))
+    for name, given in fields.items():
+        if given is not None and not given.strip():
+            fail(f"--{name.replace('_', '-')} must not be empty")
     loaded = _account_file(ctx, account_id)
     opp = _opportunity(loaded, opp_id)
-    change = _plan(pipeline.plan_decide, opp, choice, reason, when, by, note, account_id)
+    change = _plan(pipeline.plan_decide, opp, choice, reason, when, by, note, account_id, answers, fields,
+                   _gate_require(ctx))
     _apply(loaded, opp, change)
 
 
@@ -244,7 +277,9 @@ def list_(
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Date for days in stage and staleness (default: today)."),
     at: Optional[str] = AT,
 ) -> None:
-    """List opportunities with stage, value, probability, weighted value and days in stage.
+    """List opportunities with stage, value, probability, weighted value, days in stage, forecast category and qualification.
+
+    Qual. is the MEDDPICC score: how many of the eight qualification fields are filled in.
 
     Example: kamctl -w examples opp list --open --format csv
     """
@@ -266,15 +301,16 @@ def list_(
         print_json(rows)
     elif fmt == "csv":
         columns = ["account", "id", "title", "stage", "value", "currency", "probability", "weighted", "close",
-                   "days_in_stage", "stale_by"]
+                   "days_in_stage", "stale_by", "forecast_category", "qualification"]
         print_csv(columns, [["" if r[k] is None else r[k] for k in columns] for r in rows])
     else:
         table = [[f"{r['account']} {r['id']}\n{r['title']}", label(r["stage"]),
                   money(r["value"], r["currency"]), r["close"], f"{r['probability']:.0%}",
-                  money(r["weighted"]), r["days_in_stage"], r["stale_by"]] for r in rows]
+                  money(r["weighted"]), r["days_in_stage"], r["stale_by"], label(r["forecast_category"]),
+                  f"{r['qualification']}/{len(QUALIFICATION)}"] for r in rows]
         print_table(console(), [("Account opportunity", "words"), ("Stage", "text"), ("Value", "money"),
                                 ("Close", "date"), ("Prob.", "number?"), ("Weighted", "money?"), ("Days", "number?"),
-                                ("Stale by", "number?")], table,
+                                ("Stale by", "number?"), ("Forecast", "text?"), ("Qual.", "number?")], table,
                     title=f"Opportunities ({len(rows)}), as of {day.isoformat()}")
     raise typer.Exit(invalid_note(ws))
 
@@ -360,10 +396,15 @@ def _sections(data: dict) -> list[tuple[str, list[str], list[list[str]]]]:
                    [[a["account"], _per_currency(a["weighted"]), _per_currency(a["commit"]),
                      win_words(a["win_rate"]), cycle_words(a["cycle"]), coverage_words(a["coverage"], cur)]
                     for a in data["accounts"]])
+    qualified = ("Qualification (open, from decision on)", ["Account", "Opportunity", "Stage", "Forecast", "Qual.",
+                                                               "Missing"],
+                 [[r["account"], r["id"], label(r["stage"]), label(r["forecast_category"]),
+                   f"{r['qualification']}/{len(QUALIFICATION)}", ", ".join(r["qualification_missing"]) or "-"]
+                  for r in data["opportunities"] if Stage(r["stage"]).is_open and Stage(r["stage"]).at_or_past(GATE)])
     stale = (f"Stale at {data['as_of']}", ["Account", "Opportunity", "Stage", "Days in stage", "Limit", "Over by"],
              [[s["account"], s["id"], label(s["stage"]), str(s["days_in_stage"]), str(s["stale_days"]), str(s["stale_by"])]
               for s in data["stale"]])
-    return [stages, funnel, categories, forecast, measures, days, per_account, stale]
+    return [stages, funnel, categories, forecast, measures, days, per_account, qualified, stale]
 
 
 def win_words(w: dict) -> str:
@@ -402,6 +443,7 @@ def coverage_words(c: dict, currency: str) -> str:
 SECTION_KINDS = (["text", "number", "number", "money", "money", "money"], ["text", "number", "number", "number"],
                  ["text", "number", "money", "money", "money"], ["date", "number", "money", "money"],
                  ["text", "words"], ["text", "number", "number"], ["key", "money", "money?", "text", "text?", "words"],
+                 ["key", "key", "text?", "text?", "number", "words?"],
                  ["key", "key", "text?", "number", "number", "number"])
 
 

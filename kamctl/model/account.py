@@ -259,7 +259,8 @@ AGENDA = ("business_agenda", "personal_agenda", "recognised_by", "measured_by")
 # --- stage 3: opportunities ----------------------------------------------------------------------
 
 
-GateAnswer = Literal["yes", "no", "unsure"]
+GATE_ANSWERS = ("yes", "no", "unsure")
+GateAnswer = Literal[GATE_ANSWERS]  # type: ignore[valid-type]
 
 
 class Decision(Model):
