@@ -206,7 +206,7 @@ def decide(
 
     The answers to the gate questions (--compete, --win, --worth) go into decision:, MEDDPICC fields into qualification:; kam.yaml pipeline.gate.require names those a go needs.
 
-    Example: kamctl opp decide st-brigid-hospitals pharmacy-logistics go --reason "Extends the hospital desk" --by "Dana Reyes" --compete yes --win yes --worth yes --champion "Dr Aoife Byrne"
+    Example: kamctl opp decide st-brigid-hospitals pharmacy-logistics go --reason "Extends the hospital desk" --by "Dana Reyes" --compete yes --win yes --worth yes --economic-buyer "Zoë O'Neill (CFO)"
     """
 
     when = parse_date(date, "--date")
