@@ -21,7 +21,7 @@ from typing import Any
 from kamctl.model.account import Account
 from kamctl.model.settings import HEALTH_WEIGHTS
 from kamctl.present import rounded
-from kamctl.report import elapsed_share
+from kamctl.report import period_bounds
 
 PARTS = tuple(HEALTH_WEIGHTS)  # the parts, in the order they are explained
 
@@ -53,12 +53,13 @@ def _satisfaction(performance: dict) -> tuple[float | None, str]:
 def _attainment(performance: dict, as_of: dt.date) -> tuple[float | None, str]:
     sales = performance["sales"]
     target, achieved = sales["target"], sales["achieved"]
-    share = elapsed_share(sales["period"], as_of) if sales["period"] else None
-    if not target or achieved is None or share is None:
+    bounds = period_bounds(sales["period"]) if sales["period"] else None
+    if not target or achieved is None or bounds is None or not bounds[0] <= as_of <= bounds[1]:
         return None, f"no sales target and achieved for {as_of.year}"
-    due = target * share
+    elapsed, days = (as_of - bounds[0]).days + 1, (bounds[1] - bounds[0]).days + 1
+    due = target * elapsed / days
     return _part(achieved / due * 100, f"achieved {achieved:,.0f} of {due:,.0f} due by now ({target:,.0f} x "
-                 f"{share:.4f} of {as_of.year} elapsed), at most 100")
+                 f"{elapsed}/{days} days of {sales['period']}), at most 100")
 
 
 def _alerts(performance: dict, settings: Any) -> tuple[float | None, str]:

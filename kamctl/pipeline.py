@@ -413,8 +413,11 @@ def win_rate(opps: list[Opportunity], settings: Any, start: dt.date, end: dt.dat
 
 def _stays(opp: Opportunity, as_of: dt.date) -> list[tuple[Stage, int]]:
     """(stage, days) for each finished stay in the history: from an entry to the next one, up to as_of."""
-    entries = sorted((h for h in opp.history if h.date <= as_of), key=lambda h: h.date)
-    return [(a.stage, (b.date - a.date).days) for a, b in zip(entries, entries[1:]) if a.stage is not b.stage]
+    entries = []
+    for entry in sorted((h for h in opp.history if h.date <= as_of), key=lambda h: h.date):
+        if not entries or entries[-1].stage is not entry.stage:  # a second entry in a stage does not restart it
+            entries.append(entry)
+    return [(a.stage, (b.date - a.date).days) for a, b in zip(entries, entries[1:])]
 
 
 def stage_days(opps: list[Opportunity], as_of: dt.date) -> dict[str, dict[str, Any]]:

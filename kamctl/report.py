@@ -30,21 +30,14 @@ def period_bounds(period: str) -> tuple[dt.date, dt.date] | None:
     return start, end
 
 
-def elapsed_share(period: str, as_of: dt.date) -> float | None:
-    """The share (0-1] of a period containing as_of that has elapsed, as_of counted; None outside it."""
-    bounds = period_bounds(period)
-    if bounds is None or not bounds[0] <= as_of <= bounds[1]:
-        return None
-    start, end = bounds
-    return ((as_of - start).days + 1) / ((end - start).days + 1)
-
-
 def pro_rata(period: Any, as_of: dt.date) -> dict | None:
     """For a period containing as_of with a target: the share of the year/quarter elapsed
     (as_of counted as elapsed) and the matching share of the target. None otherwise."""
-    share = elapsed_share(period.period, as_of)
-    if share is None or period.target is None:
+    bounds = period_bounds(period.period)
+    if bounds is None or period.target is None or not bounds[0] <= as_of <= bounds[1]:
         return None
+    start, end = bounds
+    share = ((as_of - start).days + 1) / ((end - start).days + 1)
     return {"elapsed_percent": share * 100, "pro_rata_target": period.target * share}
 
 

@@ -94,6 +94,13 @@ def test_days_per_stage_average_the_finished_stays():
     assert early["identification"] == {"stays": 1, "average_days": 10.0} and early["decision"]["stays"] == 0
 
 
+def test_a_second_entry_in_a_stage_does_not_restart_its_stay():
+    # qualification from 01-01 to decision on 01-10: 9 days, the note on 01-05 does not cut it to 5
+    o = opp("a", "decision", h(("qualification", "2026-01-01"), ("qualification", "2026-01-05"),
+                               ("decision", "2026-01-10")))
+    assert pipeline.stage_days([o], D(2026, 12, 31))["qualification"] == {"stays": 1, "average_days": 9.0}
+
+
 def test_days_per_stage_without_history():
     days = pipeline.stage_days([opp("a", "pursuit", [])], D(2026, 12, 31))
     assert all(d == {"stays": 0, "average_days": None} for d in days.values())

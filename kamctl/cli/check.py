@@ -132,6 +132,8 @@ def report(
 ) -> None:
     """KAM performance measures per account and for the portfolio: opportunities, sales, relationships, satisfaction, alerts.
 
+    Also account health (least healthy first; `kamctl health --explain` shows how it is made), win rate and pipeline coverage.
+
     Example: kamctl -w examples report --as-of 2026-12-31 --format markdown
     """
     ws = load(ctx, ids or None, at=at)

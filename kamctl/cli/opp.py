@@ -323,7 +323,7 @@ def pipeline_command(
 ) -> None:
     """The portfolio pipeline: stages, funnel, forecast by quarter and stale opportunities.
 
-    Per stage: count, value and probability-weighted value (per currency, plus a total in the company currency when kam.yaml's pipeline.rates cover every currency); the funnel of opportunities that reached identification, qualification, pursuit and contract in the calendar year of --as-of (from 1 January up to --as-of) with conversion rates; the weighted forecast of open opportunities by quarter of expected close; stale opportunities.
+    Per stage: count, value and probability-weighted value (per currency, plus a total in the company currency when kam.yaml's pipeline.rates cover every currency); the funnel from 1 January of the --as-of year up to --as-of: counts per step in the period (no rate) and the cohort identified in the period followed to where it is now (conversions, never above 100%); forecast categories (pipeline, best case, commit, closed, omitted); the weighted forecast of open opportunities by quarter of expected close; win rate, cycle length, coverage and days per stage for the portfolio and per account; the MEDDPICC qualification of open opportunities from decision on; stale opportunities.
 
     Example: kamctl -w examples pipeline --as-of 2026-12-31 --format markdown
     """
