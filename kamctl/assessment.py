@@ -2,7 +2,7 @@
 
 An Assessment gathers scores, quadrant and level (kamctl.scoring), the pipeline (kamctl.pipeline),
 the performance measures (kamctl.report), the early-warning alerts and the plan's completeness
-(kamctl.checks) as plain data. Rendering a plan, a report or a diff reads it instead of computing
+(kamctl.checks) and the account's health (kamctl.health) as plain data. Rendering a plan, a report or a diff reads it instead of computing
 these again; Assessments is the memo of one run, so `render all` assesses each account once
 however many documents show it.
 
@@ -18,6 +18,7 @@ from typing import Any, Iterable
 
 from kamctl import checks
 from kamctl.findings import Finding
+from kamctl.health import health
 from kamctl.pipeline import account_pipeline
 from kamctl.report import performance
 from kamctl.scoring import Summary, summarise
@@ -25,7 +26,7 @@ from kamctl.scoring import Summary, summarise
 
 class Assessment:
     """One account at one date: summary (scores, quadrant, level), pipeline, performance, alerts,
-    completeness (0-100 per section of the plan).
+    completeness (0-100 per section of the plan), health (0-100, explained).
 
     Each part is computed on first use and then kept, so a reader that needs only the scores (a
     history row) pays for no alert rule, and one that needs everything computes each part once.
@@ -53,6 +54,11 @@ class Assessment:
     @cached_property
     def completeness(self) -> dict[str, float]:
         return checks.account_completeness(self._loaded.account, self.settings, self.as_of)
+
+    @cached_property
+    def health(self) -> dict[str, Any]:
+        """kamctl.health: the score 0-100 and its parts, from the parts measured above."""
+        return health(self._loaded.account, self.completeness, self.performance, self.settings, self.as_of)
 
 
 def assess(loaded: Any, settings: Any, as_of: dt.date, summary: Summary | None = None) -> Assessment:

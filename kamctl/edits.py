@@ -1,4 +1,5 @@
-"""Opportunity edits on the round-trip tree: add one, move one to a new stage.
+"""Opportunity edits on the round-trip tree: add one, move one to a new stage (with a decision and
+MEDDPICC qualification fields at the gate).
 
 Account files are written by people, so an edit changes only the lines of the opportunity it
 touches. ruamel.yaml attaches a comment to the node *before* it: a comment block that closes the
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kamctl.model.account import Account, Opportunity
+from kamctl.model.account import QUALIFICATION, Account, Opportunity
 from kamctl.yamlio import write
 
 OPPORTUNITY_KEYS = tuple(Opportunity.model_fields)  # the key order written, the model's field order
@@ -383,6 +384,12 @@ def _apply_change(file: str | Path, opp_id: str, change: Any, root: Any) -> bool
     set_key(opp, "stage", change.stage.value, OPPORTUNITY_KEYS)
     if change.decision is not None:
         set_key(opp, "decision", _entry_map(change.decision, False), OPPORTUNITY_KEYS)
+    if change.qualification:
+        if opp.get("qualification") is None:  # a new block, in MEDDPICC order
+            set_key(opp, "qualification", _entry_map(change.qualification, False), OPPORTUNITY_KEYS)
+        else:
+            for key, value in change.qualification.items():
+                set_key(opp["qualification"], key, value, QUALIFICATION)
     if opp.get("history") is None:
         set_key(opp, "history", _cs(), OPPORTUNITY_KEYS)
     append_item(rt, opp, "history", _entry_map(change.entry, flow))

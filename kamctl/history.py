@@ -208,7 +208,7 @@ def account_versions(repo: Repo, account_id: str, parser: str = "auto") -> list[
 
 
 def account_history(root: Path, account_id: str, since: str | None = None, parser: str = "auto") -> dict[str, Any]:
-    """History rows of one account, oldest first: scores, quadrant, level, pipeline, satisfaction, changes.
+    """History rows of one account, oldest first: scores, quadrant, level, pipeline, satisfaction, health, changes.
 
     since: a date (commits on or after it) or a revision (commits after it).
     """
@@ -238,7 +238,8 @@ def account_history(root: Path, account_id: str, since: str | None = None, parse
         state = None
         if v.loaded is not None:
             valid = v.loaded.account is not None
-            state = movement.state_of(v.loaded, assess(v.loaded, v.settings, v.commit.day) if valid else None)
+            state = movement.state_of(v.loaded, assess(v.loaded, v.settings, v.commit.day) if valid else None,
+                                     with_health=True)
         renamed_from = v.old_path if v.status == "renamed" else None
         changes = movement.account_changes(previous, state, renamed_from=renamed_from, deleted=v.status == "deleted")
         if previous is not None and not previous.valid and state is not None and state.valid:
@@ -253,6 +254,7 @@ def account_history(root: Path, account_id: str, since: str | None = None, parse
             "commit": v.commit.sha, "short": v.commit.short, "date": v.commit.date[:10], "author": v.commit.author,
             "subject": v.commit.subject, "status": v.status, "path": v.path,
             **movement.state_dict(state),
+            "health": state.health if state is not None else None,
             "changes": changes,
             "problems": [f.as_dict() for f in v.loaded.findings] if v.loaded is not None else [],
         }

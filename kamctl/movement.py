@@ -35,6 +35,7 @@ class AccountState:
     satisfaction: float | None = None
     opportunities: dict[str, dict[str, Any]] = field(default_factory=dict)
     alerts: list[dict[str, str]] = field(default_factory=list)
+    health: float | None = None
 
 
 def _latest_satisfaction(account: Any) -> float | None:
@@ -47,9 +48,10 @@ def alerts_of(assessment: Assessment) -> list[dict[str, str]]:
     return [{"rule": a.rule, "message": a.message} for a in assessment.alerts]
 
 
-def state_of(loaded: Any, assessment: Assessment | None) -> AccountState:
+def state_of(loaded: Any, assessment: Assessment | None, with_health: bool = False) -> AccountState:
     """The comparable state of one loaded account (valid or not) from its assessment (None when it
-    is invalid); alerts are left empty, as they cost the most: compare fills them where they matter."""
+    is invalid); alerts are left empty, as they cost the most: compare fills them where they matter.
+    with_health: its health score too (history)."""
 
     problems = sum(1 for f in loaded.findings if f.severity is Severity.error)
     account = loaded.account
@@ -70,6 +72,7 @@ def state_of(loaded: Any, assessment: Assessment | None) -> AccountState:
         satisfaction=_latest_satisfaction(account),
         opportunities={o.id: {"title": o.title, "stage": o.stage.value, "value": o.value,
                               "currency": o.currency or settings.company.currency} for o in account.opportunities},
+        health=assessment.health["score"] if with_health else None,
     )
 
 

@@ -9,7 +9,8 @@ import datetime as dt
 import re
 from typing import Any, Iterable, Sequence
 
-from kamctl.model.account import Account, Stage, filled
+from kamctl.model.account import Account, Opportunity, Stage, filled
+from kamctl.pipeline import due_weighted, measures as pipeline_measures
 from kamctl.present import missing_rates, to_company
 
 _PERIOD = re.compile(r"^(\d{4})(?:-Q([1-4]))?$")
@@ -63,6 +64,32 @@ def _sales(account: Account, settings: Any, as_of: dt.date) -> dict:
     }
 
 
+def _ratio(weighted: dict[str, float], remaining: dict[str, float], settings: Any) -> float | None:
+    """weighted / remaining: directly when both are in one currency, else in the company currency
+    (None when a rate is missing or nothing remains to reach)."""
+    currencies = set(weighted) | set(remaining)
+    if len(currencies) <= 1:
+        whole, part = sum(remaining.values()), sum(weighted.values())
+    else:
+        whole, part = to_company(remaining, settings), to_company(weighted, settings)
+        if whole is None or part is None:
+            return None
+    return part / whole if whole else None
+
+
+def _coverage(account: Account, settings: Any, as_of: dt.date, sales: dict) -> dict:
+    """Pipeline coverage of the year of as_of: the weighted value of open opportunities expected to
+    close by its end (overdue ones too) against the target still to reach (target - achieved, at
+    least 0). No target: no coverage; target reached: nothing to cover (null)."""
+    end = dt.date(as_of.year, 12, 31)
+    weighted = due_weighted(account.opportunities, settings, end)
+    remaining: dict[str, float] = {}
+    if sales["target"] is not None:
+        remaining[sales["currency"]] = max(sales["target"] - (sales["achieved"] or 0.0), 0.0)
+    return {"until": end.isoformat(), "weighted": weighted, "remaining": remaining,
+            "ratio": _ratio(weighted, remaining, settings) if remaining else None}
+
+
 def _satisfaction(account: Account, as_of: dt.date) -> dict:
     scored = sorted((s for s in account.performance.surveys if s.score is not None and s.date <= as_of),
                     key=lambda s: s.date)
@@ -97,6 +124,7 @@ def performance(account: Account, settings: Any, as_of: dt.date, account_id: str
     """The KAM performance measures of one account at as_of; alerts: its early-warning findings
     (kamctl.assessment runs the alert rules once and passes them here)."""
     opps = account.opportunities
+    sales = _sales(account, settings, as_of)
     return {
         "account": account_id,
         "name": account.name,
@@ -107,7 +135,8 @@ def performance(account: Account, settings: Any, as_of: dt.date, account_id: str
             "won": sum(o.stage.is_won for o in opps),
             "open": sum(o.stage.is_open for o in opps),
         },
-        "sales": _sales(account, settings, as_of),
+        "sales": sales,
+        "coverage": _coverage(account, settings, as_of, sales),
         "relationships": _relationships(account),
         "satisfaction": _satisfaction(account, as_of),
         "alerts": {
@@ -141,6 +170,12 @@ def portfolio(measures: Iterable[dict], settings: Any) -> dict:
                       for k in ("target", "achieved", "forecast")}}
         company["attainment_percent"] = (round(company["achieved"] / company["target"] * 100, 1)
                                          if company["target"] else None)
+    weighted: dict[str, float] = {}
+    remaining: dict[str, float] = {}
+    for r in rows:
+        for into, part in ((weighted, r["coverage"]["weighted"]), (remaining, r["coverage"]["remaining"])):
+            for cur, amount in part.items():
+                into[cur] = into.get(cur, 0.0) + amount
     dms = sum(r["relationships"]["decision_makers"] for r in rows)
     covered = sum(r["relationships"]["covered"] for r in rows)
     strengths = [r["relationships"]["average_strength"] for r in rows if r["relationships"]["average_strength"] is not None]
@@ -152,6 +187,8 @@ def portfolio(measures: Iterable[dict], settings: Any) -> dict:
         "sales": sales,
         "sales_company": company,
         "rates_missing": missing,
+        "coverage": {"weighted": weighted, "remaining": remaining,
+                     "ratio": _ratio(weighted, remaining, settings) if remaining else None},
         "relationships": {
             "decision_makers": dms,
             "covered": covered,
@@ -168,7 +205,17 @@ def portfolio(measures: Iterable[dict], settings: Any) -> dict:
     }
 
 
-def report(measures: Iterable[dict], settings: Any, as_of: dt.date) -> dict:
-    """The accounts' measures (their assessments' performance) and the portfolio roll-up."""
-    rows = list(measures)
-    return {"as_of": as_of.isoformat(), "accounts": rows, "portfolio": portfolio(rows, settings)}
+def least_healthy_first(row: dict) -> tuple:
+    """Sort key: lowest health first, accounts without a health last."""
+    score = (row.get("health") or {}).get("score")
+    return (score is None, score if score is not None else 0.0)
+
+
+def report(measures: Iterable[dict], settings: Any, as_of: dt.date,
+           opportunities: Sequence[Opportunity] = ()) -> dict:
+    """The accounts' measures (their assessments' performance, health and pipeline measures), least
+    healthy first (no health last), and the portfolio roll-up with the pipeline measures over every
+    opportunity."""
+    rows = sorted(measures, key=least_healthy_first)  # stable: ties keep the given order
+    return {"as_of": as_of.isoformat(), "accounts": rows,
+            "portfolio": {**portfolio(rows, settings), "pipeline": pipeline_measures(list(opportunities), settings, as_of)}}

@@ -103,7 +103,9 @@ def test_funnel_counts_stages_reached_in_the_year_of_as_of():
     funnel = _portfolio(opps)["funnel"]
     assert funnel["period"] == {"from": "2026-01-01", "to": "2026-12-31"}
     assert funnel["counts"] == {"identified": 3, "qualified": 3, "pursued": 2, "won": 1}
-    rates = {(c["from"], c["to"]): c["rate"] for c in funnel["conversions"]}
+    # here the cohort identified in 2026 (a, b, d) is also everyone counted at each step
+    assert funnel["cohort"]["counts"] == funnel["counts"]
+    rates = {(c["from"], c["to"]): c["rate"] for c in funnel["cohort"]["conversions"]}
     assert rates[("qualified", "pursued")] == pytest.approx(2 / 3)
     assert rates[("identified", "won")] == pytest.approx(1 / 3)
     # up to --as-of only: in June, b has been identified but not qualified yet

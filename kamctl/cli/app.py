@@ -37,6 +37,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
               "List every rule with its code, severity and explanation; `rules CODE` explains one in full."),
     "report": ("kamctl.cli.check", "KAM performance measures per account and for the portfolio: opportunities, "
                "sales, relationships, satisfaction, alerts."),
+    "health": ("kamctl.cli.health", "Account health 0-100 per account, least healthy first, with --explain to "
+               "recompute it."),
     "history": ("kamctl.cli.history", "Show how an account changed, commit by commit (renames followed)."),
     "diff": ("kamctl.cli.history", "Show what changed in the portfolio between two revisions."),
     "opp": ("kamctl.cli.opp",

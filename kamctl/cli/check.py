@@ -12,7 +12,7 @@ import typer
 from kamctl.assessment import assess_all
 from kamctl.cli.common import (AT, DATA_PROBLEM, Listing, Output, as_of_date, fail, id_argument, load, parse_date,
                                print_findings, print_json, print_records, print_table, state, workspace_root)
-from kamctl.present import md_table, money
+from kamctl.present import md_table, money, percent
 from kamctl.report import report as build
 from kamctl import formats
 from kamctl.checks import RULES, policy_problems, run, split_codes, top_rules, unknown_codes
@@ -132,18 +132,22 @@ def report(
 ) -> None:
     """KAM performance measures per account and for the portfolio: opportunities, sales, relationships, satisfaction, alerts.
 
+    Also account health (least healthy first; `kamctl health --explain` shows how it is made), win rate and pipeline coverage.
+
     Example: kamctl -w examples report --as-of 2026-12-31 --format markdown
     """
     ws = load(ctx, ids or None, at=at)
     day = as_of_date(ws, as_of)
-    data = build([a.performance for a in assess_all(ws.valid_accounts(), ws.settings, day)], ws.settings, day)
+    assessed = assess_all(ws.valid_accounts(), ws.settings, day)
+    data = build([{**a.performance, "health": a.health, "pipeline": a.pipeline["measures"]} for a in assessed],
+                 ws.settings, day, [o for loaded in ws.valid_accounts() for o in loaded.account.opportunities])
     if fmt is Output.json:
         print_json(data)
         return
     rows = [_row(r["account"], r) for r in data["accounts"]]
     rows.append(_row("portfolio", data["portfolio"], portfolio=True))
-    headers = ["account", "identified", "qualified", "pursued", "target", "achieved", "forecast",
-               "attain %", "covered", "strength", "satisfaction", "trend", "alerts"]
+    headers = ["account", "health", "identified", "qualified", "pursued", "target", "achieved", "forecast",
+               "attain %", "covered", "strength", "satisfaction", "trend", "alerts", "win rate", "coverage"]
     missing = data["portfolio"]["rates_missing"]
     note = f"totals per currency: rates missing for {', '.join(missing)}" if missing else None
     if fmt is Output.markdown:
@@ -152,8 +156,8 @@ def report(
         if note:
             typer.echo(f"\n{note}")
         return
-    kinds = ["key", "number", "number", "number", "money", "money", "money", "number", "number", "number", "number",
-             "text", "number"]
+    kinds = ["key", "number", "number", "number", "number", "money", "money", "money", "number", "number", "number",
+             "number", "text", "number", "text?", "text?"]
     rows = [[c.replace(" / ", "\n") if k == "money" else c for c, k in zip(row, kinds)] for row in rows]
     print_table(console(), list(zip(headers, kinds)), rows, title=f"KAM performance measures ({data['as_of']})")
     if note:
@@ -185,8 +189,11 @@ def _row(name: str, r: dict, portfolio: bool = False) -> list[str]:
     else:
         satisfaction, trend = _num(sat["latest"], 1), sat["trend"] or "-"
     covered = f"{rel['covered']}/{rel['decision_makers']}"
-    return [name, str(o["identified"]), str(o["qualified"]), str(o["pursued"]), *amounts, attain, covered,
-            _num(rel["average_strength"], 1), satisfaction, trend, str(r["alerts"]["count"])]
+    health = "" if portfolio else _num((r["health"] or {}).get("score"), 1)
+    coverage = r["coverage"]["ratio"]
+    return [name, health, str(o["identified"]), str(o["qualified"]), str(o["pursued"]), *amounts, attain, covered,
+            _num(rel["average_strength"], 1), satisfaction, trend, str(r["alerts"]["count"]),
+            percent(r["pipeline"]["win_rate"]["by_count"]) or "-", "-" if coverage is None else f"{coverage:.2f}x"]
 
 
 def register(app: typer.Typer) -> None:

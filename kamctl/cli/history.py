@@ -51,7 +51,7 @@ def history(
 ) -> None:
     """Show how an account changed, commit by commit (renames followed).
 
-    Per commit: scores, quadrant, level, open pipeline, satisfaction and the changes in words. Needs the workspace in git; reads git only, never touching the working tree, index or HEAD.
+    Per commit: scores, quadrant, level, open pipeline, satisfaction, health and the changes in words. Needs the workspace in git; reads git only, never touching the working tree, index or HEAD.
 
     Example: kamctl history alpenmilch-foods --since 2026-01-01 --format markdown
     """
@@ -73,11 +73,13 @@ def history(
         typer.echo(f"No commit changed {account_id}" + (f" since {result['since']}." if result["since"] else "."))
         return
     table = [[r["date"], r["short"], _num(r["attractiveness"]), _num(r["relative_strength"]), r["quadrant"] or "-",
-              label(r["level"]) if r["level"] else "-", totals(r["open_value"]) or "-", _num(r["satisfaction"])] for r in rows]
+              label(r["level"]) if r["level"] else "-", totals(r["open_value"]) or "-", _num(r["satisfaction"]),
+              _num(r["health"])] for r in rows]
     title = f"{result['name'] or account_id} ({account_id})"
     typer.echo(f"History of {title}" + (f" since {result['since']}" if result["since"] else ""))
     print_table(console(), [("Date", "date"), ("Commit", "key"), ("Attr", "number"), ("Rel", "number"),
-                            ("Quadrant", "text"), ("Level", "text"), ("Open pipeline", "money"), ("Sat", "number")],
+                            ("Quadrant", "text"), ("Level", "text"), ("Open pipeline", "money"), ("Sat", "number"),
+                            ("Health", "number")],
                 table, leading=0)
     typer.echo("")
     typer.echo("Changes:")

@@ -10,11 +10,14 @@ from kamctl.cli.common import (AT, DATA_PROBLEM, Output, as_of_date, console, fa
                                load, parse_date, print_csv, print_findings, print_json, print_table, workspace_root)
 from kamctl.ids import did_you_mean
 from kamctl.present import md_table
-from kamctl.model.account import OPEN_STAGES, Stage
+from kamctl.model.account import GATE, GATE_ANSWERS, GATE_QUESTIONS, OPEN_STAGES, QUALIFICATION, Stage
 from kamctl.model.vocabulary import label
-from kamctl.present import money, totals
+from kamctl.present import money, number, percent, to_company, totals
+from kamctl.assessment import assess_all
+from kamctl.model.vocabulary import ForecastCategory
+from kamctl.report import portfolio
 from kamctl.yamlio.write import BusyError, locked
-from kamctl.workspace import ACCOUNTS_DIR, account_files, display, load_account
+from kamctl.workspace import ACCOUNTS_DIR, account_files, display, load_account, load_settings
 from kamctl.yamlio.write import ConflictError, EditError
 from kamctl.pipeline import Refused, opportunity_row, portfolio_pipeline
 from kamctl import edits, pipeline
@@ -54,6 +57,15 @@ def _lock(ctx: typer.Context, file: Any) -> None:
         ctx.with_resource(locked(file))
     except BusyError as exc:
         fail(str(exc), DATA_PROBLEM)
+
+
+def _gate_require(ctx: typer.Context) -> list[str]:
+    """kam.yaml pipeline.gate.require: what a go needs recorded (kam.yaml with errors: exit 2)."""
+    settings, shown, findings = load_settings(workspace_root(ctx))
+    if any(f.severity.value == "error" for f in findings):
+        print_findings(findings)
+        fail(f"{shown} has problems; fix them first (see above); nothing was changed")
+    return list(settings.pipeline.gate.require)
 
 
 def _opportunity(loaded: Any, opp_id: str) -> Any:
@@ -178,10 +190,23 @@ def decide(
     by: Optional[str] = typer.Option(None, "--by", help="Who decided."),
     note: Optional[str] = typer.Option(None, "--note", help="Note for the history entry."),
     date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
+    compete: Optional[str] = typer.Option(None, "--compete", metavar="yes|no|unsure", help="Can we compete?"),
+    win: Optional[str] = typer.Option(None, "--win", metavar="yes|no|unsure", help="Can we win?"),
+    worth: Optional[str] = typer.Option(None, "--worth", metavar="yes|no|unsure", help="Is it worth winning?"),
+    metrics: Optional[str] = typer.Option(None, "--metrics", help="MEDDPICC: the measurable gain they expect."),
+    economic_buyer: Optional[str] = typer.Option(None, "--economic-buyer", help="MEDDPICC: who has the final say on the money."),
+    decision_criteria: Optional[str] = typer.Option(None, "--decision-criteria", help="MEDDPICC: what they judge offers by."),
+    decision_process: Optional[str] = typer.Option(None, "--decision-process", help="MEDDPICC: the steps from choice to signature."),
+    paper_process: Optional[str] = typer.Option(None, "--paper-process", help="MEDDPICC: legal, procurement and contract steps."),
+    pain: Optional[str] = typer.Option(None, "--pain", help="MEDDPICC: the business pain that makes them act."),
+    champion: Optional[str] = typer.Option(None, "--champion", help="MEDDPICC: who sells for us inside the customer."),
+    competition: Optional[str] = typer.Option(None, "--competition", help="MEDDPICC: who else they consider."),
 ) -> None:
     """Record the go/no-go decision of an opportunity at the decision stage.
 
-    Example: kamctl opp decide st-brigid-hospitals pharmacy-logistics go --reason "Extends the hospital desk" --by "Dana Reyes"
+    The answers to the gate questions (--compete, --win, --worth) go into decision:, MEDDPICC fields into qualification:; kam.yaml pipeline.gate.require names those a go needs.
+
+    Example: kamctl opp decide st-brigid-hospitals pharmacy-logistics go --reason "Extends the hospital desk" --by "Dana Reyes" --compete yes --win yes --worth yes --economic-buyer "Zoë O'Neill (CFO)"
     """
 
     when = parse_date(date, "--date")
@@ -190,9 +215,20 @@ def decide(
         fail(f"decision must be go or no-go, not {decision!r}")
     if not reason.strip():
         fail("--reason must say why")
+    answers = {}
+    for name, given in zip(GATE_QUESTIONS, (compete, win, worth)):
+        if given is not None and given.strip().lower() not in GATE_ANSWERS:
+            fail(f"--{name} {given!r}: answer {', '.join(GATE_ANSWERS)}")
+        answers[name] = given.strip().lower() if given is not None else None
+    fields = dict(zip(QUALIFICATION, (metrics, economic_buyer, decision_criteria, decision_process, paper_process,
+                                      pain, champion, competition)))
+    for name, given in fields.items():
+        if given is not None and not given.strip():
+            fail(f"--{name.replace('_', '-')} must not be empty")
     loaded = _account_file(ctx, account_id)
     opp = _opportunity(loaded, opp_id)
-    change = _plan(pipeline.plan_decide, opp, choice, reason, when, by, note, account_id)
+    change = _plan(pipeline.plan_decide, opp, choice, reason, when, by, note, account_id, answers, fields,
+                   _gate_require(ctx))
     _apply(loaded, opp, change)
 
 
@@ -241,7 +277,9 @@ def list_(
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Date for days in stage and staleness (default: today)."),
     at: Optional[str] = AT,
 ) -> None:
-    """List opportunities with stage, value, probability, weighted value and days in stage.
+    """List opportunities with stage, value, probability, weighted value, days in stage, forecast category and qualification.
+
+    Qual. is the MEDDPICC score: how many of the eight qualification fields are filled in.
 
     Example: kamctl -w examples opp list --open --format csv
     """
@@ -263,15 +301,16 @@ def list_(
         print_json(rows)
     elif fmt == "csv":
         columns = ["account", "id", "title", "stage", "value", "currency", "probability", "weighted", "close",
-                   "days_in_stage", "stale_by"]
+                   "days_in_stage", "stale_by", "forecast_category", "qualification"]
         print_csv(columns, [["" if r[k] is None else r[k] for k in columns] for r in rows])
     else:
         table = [[f"{r['account']} {r['id']}\n{r['title']}", label(r["stage"]),
                   money(r["value"], r["currency"]), r["close"], f"{r['probability']:.0%}",
-                  money(r["weighted"]), r["days_in_stage"], r["stale_by"]] for r in rows]
+                  money(r["weighted"]), r["days_in_stage"], r["stale_by"], label(r["forecast_category"]),
+                  f"{r['qualification']}/{len(QUALIFICATION)}"] for r in rows]
         print_table(console(), [("Account opportunity", "words"), ("Stage", "text"), ("Value", "money"),
                                 ("Close", "date"), ("Prob.", "number?"), ("Weighted", "money?"), ("Days", "number?"),
-                                ("Stale by", "number?")], table,
+                                ("Stale by", "number?"), ("Forecast", "text?"), ("Qual.", "number?")], table,
                     title=f"Opportunities ({len(rows)}), as of {day.isoformat()}")
     raise typer.Exit(invalid_note(ws))
 
@@ -284,7 +323,7 @@ def pipeline_command(
 ) -> None:
     """The portfolio pipeline: stages, funnel, forecast by quarter and stale opportunities.
 
-    Per stage: count, value and probability-weighted value (per currency, plus a total in the company currency when kam.yaml's pipeline.rates cover every currency); the funnel of opportunities that reached identification, qualification, pursuit and contract in the calendar year of --as-of (from 1 January up to --as-of) with conversion rates; the weighted forecast of open opportunities by quarter of expected close; stale opportunities.
+    Per stage: count, value and probability-weighted value (per currency, plus a total in the company currency when kam.yaml's pipeline.rates cover every currency); the funnel from 1 January of the --as-of year up to --as-of: counts per step in the period (no rate) and the cohort identified in the period followed to where it is now (conversions, never above 100%); forecast categories (pipeline, best case, commit, closed, omitted); the weighted forecast of open opportunities by quarter of expected close; win rate, cycle length, coverage and days per stage for the portfolio and per account; the MEDDPICC qualification of open opportunities from decision on; stale opportunities.
 
     Example: kamctl -w examples pipeline --as-of 2026-12-31 --format markdown
     """
@@ -292,6 +331,11 @@ def pipeline_command(
     ws = load(ctx, at=at)
     day = as_of_date(ws, as_of)
     data = portfolio_pipeline(_valid(ws), ws.settings, day)
+    assessed = assess_all(ws.valid_accounts(), ws.settings, day)
+    data["coverage"] = portfolio([a.performance for a in assessed], ws.settings)["coverage"]
+    for cell in data["measures"]["forecast_categories"]:
+        cell["weighted_company"] = to_company(cell["weighted"], ws.settings)
+    data["accounts"] = [account_measures(a) for a in assessed]
     if fmt == "json":
         print_json(data)
     elif fmt == "markdown":
@@ -299,6 +343,15 @@ def pipeline_command(
     else:
         _table(data)
     raise typer.Exit(invalid_note(ws))
+
+
+def account_measures(a: Any) -> dict:
+    """One account's line of the pipeline: open weighted value, commit, win rate, cycle, coverage."""
+    m = a.pipeline["measures"]
+    commit = next(c for c in m["forecast_categories"] if c["category"] == ForecastCategory.commit.value)
+    return {"account": a.id, "weighted": a.pipeline["weighted_value"], "commit": commit["weighted"],
+            "win_rate": m["win_rate"], "cycle": m["cycle"], "stage_days": m["stage_days"],
+            "coverage": a.performance["coverage"]}
 
 
 def _company(amount: float | None, currency: str) -> str:
@@ -314,29 +367,84 @@ def _sections(data: dict) -> list[tuple[str, list[str], list[list[str]]]]:
     o = data["open"]
     stages[2].append(["open total", "", "", _per_currency(o["value"]), _per_currency(o["weighted"]),
                       _company(o["weighted_company"], cur)])
-    f = data["funnel"]
-    conv = {(c["from"], c["to"]): c["rate"] for c in f["conversions"]}
+    f, m = data["funnel"], data["measures"]
+    cohort = f["cohort"]
+    conv = {(c["from"], c["to"]): c["rate"] for c in cohort["conversions"]}
     names = list(f["counts"])
     funnel_rows = []
     for i, name in enumerate(names):
         rate = conv.get((names[i - 1], name)) if i else None
-        funnel_rows.append([name, str(f["counts"][name]), "" if rate is None else f"{rate:.0%}"])
-    overall = conv.get((names[0], names[-1]))
-    funnel_rows.append([f"{names[0]} -> {names[-1]}", "", "" if overall is None else f"{overall:.0%}"])
-    funnel = (f"Funnel {f['period']['from']} to {f['period']['to']}", ["Reached", "Count", "From previous"],
-              funnel_rows)
+        funnel_rows.append([name, str(f["counts"][name]), str(cohort["counts"][name]), percent(rate)])
+    funnel_rows.append([f"{names[0]} -> {names[-1]}", "", "", percent(conv.get((names[0], names[-1])))])
+    funnel = (f"Funnel {f['period']['from']} to {f['period']['to']} (cohort: identified in the period, "
+              "followed to now)", ["Reached", "In the period", "Cohort", "Cohort from previous"], funnel_rows)
+    categories = ("Forecast categories", ["Category", "Count", "Value", "Weighted", f"Weighted in {cur}"],
+                  [[label(c["category"]), str(c["count"]), _per_currency(c["value"]), _per_currency(c["weighted"]),
+                    _company(c["weighted_company"], cur)] for c in m["forecast_categories"]])
     forecast = ("Forecast (open, weighted, by expected close)", ["Quarter", "Count", "Weighted", f"In {cur}"],
                 [[q["quarter"], str(q["count"]), _per_currency(q["weighted"]), _company(q["weighted_company"], cur)]
                  for q in data["forecast"]])
+    period = f"{m['period']['from']} to {m['period']['to']}"
+    measures = (f"Measures {period}", ["Measure", "Portfolio"],
+                [["win rate by count", win_words(m["win_rate"])],
+                 ["win rate by value", value_words(m["win_rate"], cur)],
+                 ["cycle length", cycle_words(m["cycle"])],
+                 ["coverage", coverage_words(data["coverage"], cur)]])
+    days = (f"Days per stage (finished stays up to {data['as_of']})", ["Stage", "Stays", "Average days"],
+            [[label(stage), str(d["stays"]), number(d["average_days"], 1) or "-"] for stage, d in m["stage_days"].items()])
+    per_account = ("Per account", ["Account", "Open weighted", "Commit", "Win rate", "Cycle", "Coverage"],
+                   [[a["account"], _per_currency(a["weighted"]), _per_currency(a["commit"]),
+                     win_words(a["win_rate"]), cycle_words(a["cycle"]), coverage_words(a["coverage"], cur)]
+                    for a in data["accounts"]])
+    qualified = ("Qualification (open, from decision on)", ["Account", "Opportunity", "Stage", "Forecast", "Qual.",
+                                                               "Missing"],
+                 [[r["account"], r["id"], label(r["stage"]), label(r["forecast_category"]),
+                   f"{r['qualification']}/{len(QUALIFICATION)}", ", ".join(r["qualification_missing"]) or "-"]
+                  for r in data["opportunities"] if Stage(r["stage"]).is_open and Stage(r["stage"]).at_or_past(GATE)])
     stale = (f"Stale at {data['as_of']}", ["Account", "Opportunity", "Stage", "Days in stage", "Limit", "Over by"],
              [[s["account"], s["id"], label(s["stage"]), str(s["days_in_stage"]), str(s["stale_days"]), str(s["stale_by"])]
               for s in data["stale"]])
-    return [stages, funnel, forecast, stale]
+    return [stages, funnel, categories, forecast, measures, days, per_account, qualified, stale]
+
+
+def win_words(w: dict) -> str:
+    """Won against won plus lost, by count: `2 of 3 (67%)`; `-` when nothing closed."""
+    closed = w["won"] + w["lost"]
+    return f"{w['won']} of {closed} ({percent(w['by_count'])})" if closed else "-"
+
+
+def value_words(w: dict, currency: str) -> str:
+    if not (w["won"] + w["lost"]):
+        return "-"
+    if w["by_value"] is None:
+        return f"n/a (no rate); won {_per_currency(w['won_value'])}, lost {_per_currency(w['lost_value'])}"
+    return f"{percent(w['by_value'])} (won {_per_currency(w['won_value'])}, lost {_per_currency(w['lost_value'])})"
+
+
+def cycle_words(c: dict) -> str:
+    if not c["closed"]:
+        return "-"
+    won = f", won {number(c['won_average_days'], 1)}" if c["won"] else ""
+    return f"{number(c['average_days'], 1)} days ({c['closed']} closed{won})"
+
+
+def coverage_words(c: dict, currency: str) -> str:
+    """`2.1x (weighted 210,000 EUR / to reach 100,000 EUR)`; why not, when there is no ratio."""
+    if not c["remaining"]:
+        return "no target"
+    if not any(c["remaining"].values()):
+        return "target reached"
+    if c["ratio"] is None:
+        return "n/a (no rate)"
+    return f"{c['ratio']:.2f}x ({totals(c['weighted']) or 0} due / {totals(c['remaining'])} to reach)"
 
 
 # how the columns of each pipeline section are laid out in the terminal (kinds of print_table)
-SECTION_KINDS = (["text", "number", "number", "money", "money", "money"], ["text", "number", "number"],
-                 ["date", "number", "money", "money"], ["key", "key", "text?", "number", "number", "number"])
+SECTION_KINDS = (["text", "number", "number", "money", "money", "money"], ["text", "number", "number", "number"],
+                 ["text", "number", "money", "money", "money"], ["date", "number", "money", "money"],
+                 ["text", "words"], ["text", "number", "number"], ["key", "money", "money?", "text", "text?", "words"],
+                 ["key", "key", "text?", "text?", "number", "words?"],
+                 ["key", "key", "text?", "number", "number", "number"])
 
 
 def _table(data: dict) -> None:

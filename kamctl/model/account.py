@@ -16,8 +16,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, fiel
 
 from kamctl.ids import SLUG, slugify
 from kamctl.model.vocabulary import (  # noqa: F401 - re-exported: the models' vocabulary
-    CHAIN, DECISIONS, END_STAGES, FINAL_STAGES, GATE, OPEN_STAGES,
-    OUTCOMES, PAST_GATE, UNSCORED, WON_STAGES, Level, Quadrant, Stage, label)
+    CHAIN, DECISIONS, END_STAGES, FINAL_STAGES, FORECAST_OVERRIDES, GATE, OPEN_STAGES,
+    OUTCOMES, PAST_GATE, STAGE_FORECAST, UNSCORED, WON_STAGES, ForecastCategory, Level, Quadrant, Stage, label)
 
 
 
@@ -259,13 +259,40 @@ AGENDA = ("business_agenda", "personal_agenda", "recognised_by", "measured_by")
 # --- stage 3: opportunities ----------------------------------------------------------------------
 
 
+GATE_ANSWERS = ("yes", "no", "unsure")
+GateAnswer = Literal[GATE_ANSWERS]  # type: ignore[valid-type]
+
+
 class Decision(Model):
-    """The go/no-go decision recorded at the decision stage."""
+    """The go/no-go decision recorded at the decision stage, with the answers to the three
+    questions it rests on."""
 
     decision: Literal["go", "no_go"]
     reason: Text
     by: Text | None = None
     date: dt.date | None = None
+    compete: GateAnswer | None = Field(default=None, description="Can we compete: do we have an offer that meets the need?")
+    win: GateAnswer | None = Field(default=None, description="Can we win: can we beat the competition on what they decide by?")
+    worth: GateAnswer | None = Field(default=None, description="Is it worth winning: value, margin and fit against the cost of pursuit.")
+
+
+GATE_QUESTIONS = ("compete", "win", "worth")  # the three questions of the go/no-go gate, in order
+
+
+class Qualification(Model):
+    """MEDDPICC qualification of an opportunity: what we know about how the customer will buy."""
+
+    metrics: Text | None = Field(default=None, description="The measurable gain the customer expects.")
+    economic_buyer: Text | None = Field(default=None, description="Who has the final say on the money.")
+    decision_criteria: Text | None = Field(default=None, description="What they will judge the offers by.")
+    decision_process: Text | None = Field(default=None, description="The steps and people from choice to signature.")
+    paper_process: Text | None = Field(default=None, description="Legal, procurement and contract steps.")
+    pain: Text | None = Field(default=None, description="The business pain that makes them act.")
+    champion: Text | None = Field(default=None, description="Who sells for us inside the customer.")
+    competition: Text | None = Field(default=None, description="Who else they consider, including doing nothing.")
+
+
+QUALIFICATION = tuple(Qualification.model_fields)  # MEDDPICC, in the model's order
 
 
 class HistoryEntry(Model):
@@ -290,6 +317,10 @@ class Opportunity(Model):
     stage: Stage = Stage.identification
     close: dt.date | None = Field(default=None, description="Expected close date.")
     decision: Decision | None = None
+    qualification: Qualification | None = None
+    forecast: Literal[FORECAST_OVERRIDES] | None = Field(  # type: ignore[valid-type]
+        default=None, description="Forecast category while open (pipeline, best_case, commit, omitted); "
+        "without it the stage gives one.")
     dormant_problem: Text | None = Field(default=None, description="The dormant business problem found (the rainmaker's first question).")
     vision: Text | None = Field(default=None, description="The vision of life once it is solved (the rainmaker's second question).")
     notes: Text | None = None
@@ -312,6 +343,13 @@ class Opportunity(Model):
         `reached`); None when it did not, or when nothing in its history dates it."""
         dates = [h.date for h in self.history if _counts_as(h.stage, stage)]
         return min(dates) if dates else None
+
+    def forecast_category(self) -> ForecastCategory:
+        """The forecast category: the override while open, else the stage's (closed once won,
+        omitted at an end)."""
+        if self.forecast is not None and self.stage.is_open:
+            return ForecastCategory(self.forecast)
+        return STAGE_FORECAST[self.stage]
 
     def entered_stage(self) -> dt.date | None:
         """When the opportunity entered its current stage, from its history."""

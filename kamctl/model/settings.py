@@ -7,7 +7,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, Strict, create_model, model_validator
 
 from kamctl.findings import Severity
-from kamctl.model.account import AXES, UNSCORED, Currency, Model, Quadrant, Stage, factor_names
+from kamctl.model.account import (AXES, GATE_QUESTIONS, QUALIFICATION, UNSCORED, Currency, Model, Quadrant, Stage,
+                                  factor_names)
 
 Weight = Annotated[float, Strict(), Field(ge=0, le=100, allow_inf_nan=False)]
 
@@ -95,12 +96,21 @@ def _default_stages() -> dict[Stage, StageSetting]:
     return {s: StageSetting(probability=p, stale_days=d) for s, (p, d) in _DEFAULT_STAGES.items()}
 
 
+class Gate(Model):
+    """What the go/no-go gate needs before `opp decide ... go`."""
+
+    require: list[Literal[(*GATE_QUESTIONS, *QUALIFICATION)]] = Field(  # type: ignore[valid-type]
+        default_factory=list, description="Gate questions (compete, win, worth) and MEDDPICC fields "
+        "(metrics, economic_buyer, ...) that must be recorded before a go.")
+
+
 class Pipeline(Model):
     """Win probability and staleness limit per stage; exchange rates into the company currency."""
 
     stages: dict[Stage, StageSetting] = Field(default_factory=_default_stages)
     rates: dict[Currency, Annotated[float, Strict(), Field(gt=0)]] = Field(
         default_factory=dict, description="Value of one unit of each currency in the company currency.")
+    gate: Gate = Field(default_factory=Gate)
 
     @model_validator(mode="after")
     def _fill_stages(self) -> "Pipeline":
@@ -158,6 +168,25 @@ class Checks(Model):
     quadrants: dict[QuadrantKey, QuadrantPolicy] = Field(default_factory=dict)  # type: ignore[valid-type]
 
 
+HEALTH_WEIGHTS = {"completeness": 20.0, "relationships": 15.0, "satisfaction": 20.0, "attainment": 20.0,
+                  "alerts": 15.0, "freshness": 10.0}  # the documented defaults; they add up to 100
+
+
+HealthWeights = create_model("HealthWeights", __base__=Model, __doc__="Weight of each part of account health "
+                             "(0 leaves a part out; they need not add up to 100).",
+                             **{part: (Weight, weight) for part, weight in HEALTH_WEIGHTS.items()})
+
+
+class Health(Model):
+    """Account health 0-100: the weighted mean of its parts (see README, Account health)."""
+
+    weights: HealthWeights = Field(default_factory=HealthWeights)  # type: ignore[valid-type]
+    alert_points: Annotated[float, Strict(), Field(ge=0, le=100)] = Field(
+        default=25.0, description="Points the alerts part loses per open alert (from 100).")
+    fresh_days: Annotated[int, Strict(), Field(ge=1)] = Field(
+        default=30, description="Days after the newest dated entry that the plan still counts as fully fresh.")
+
+
 class Settings(Model):
     """kam.yaml: the workspace settings."""
 
@@ -166,3 +195,5 @@ class Settings(Model):
     quadrants: Quadrants = Field(default_factory=Quadrants)  # type: ignore[valid-type]
     pipeline: Pipeline = Field(default_factory=Pipeline)
     checks: Checks = Field(default_factory=Checks)
+    health: Health = Field(default_factory=Health)
+

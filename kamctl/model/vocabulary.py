@@ -136,9 +136,38 @@ PAST_GATE = CHAIN[CHAIN.index(GATE) + 1:] + (Stage.no_go,)
 
 def label(value: Any) -> str:
     """The display label of a level or stage given as enum or value; other text unchanged."""
-    for enum in (Level, Stage):
+    for enum in (Level, Stage, ForecastCategory):
         try:
             return enum(value).label
         except ValueError:
             continue
     return "" if value is None else str(value)
+
+
+# --- forecast categories --------------------------------------------------------------------------
+
+
+class ForecastCategory(str, Enum):
+    """Where an opportunity stands in the sales forecast, least certain first; closed and omitted
+    are not forecast (won already, or out of it)."""
+
+    pipeline = "pipeline"
+    best_case = "best_case"
+    commit = "commit"
+    closed = "closed"
+    omitted = "omitted"
+
+    @property
+    def label(self) -> str:
+        """The one name people see for the category (machine formats keep the value)."""
+        return self.value.replace("_", " ")
+
+
+# the category each stage gives when the opportunity names none (`forecast:` overrides it while open)
+STAGE_FORECAST = {Stage.identification: ForecastCategory.pipeline, Stage.qualification: ForecastCategory.pipeline,
+                  Stage.decision: ForecastCategory.pipeline, Stage.pursuit: ForecastCategory.best_case,
+                  Stage.closing: ForecastCategory.commit, Stage.contract: ForecastCategory.closed,
+                  Stage.engagement: ForecastCategory.closed, Stage.no_go: ForecastCategory.omitted,
+                  Stage.lost: ForecastCategory.omitted}
+# what a person may set on an open opportunity: closed comes only from winning it
+FORECAST_OVERRIDES = tuple(c.value for c in ForecastCategory if c is not ForecastCategory.closed)
