@@ -54,7 +54,7 @@ FIELDS: dict[type[BaseModel], dict[str, str]] = {
     Plan: _fields(internal="year objectives"),
     Objective: _fields(internal="title strategies"),
     PlanStrategy: _fields(internal="title tactics"),
-    Tactic: _fields(internal="title quarter owner due status"),
+    Tactic: _fields(internal="id title quarter owner due status completed"),
     DecisionMaker: _fields(
         customer="name title",
         counterparts="counterpart",
