@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES
+from conftest import FIXTURES, make_workspace
 from test_opp_edit import diff_hunks, git
 
 ACME = (FIXTURES / "updates" / "acme-corp.yaml").read_text(encoding="utf-8")
@@ -22,13 +22,9 @@ LINES = ACME.splitlines()
 @pytest.fixture
 def repo(tmp_path):
     """A git repo holding a workspace with the comment-rich acme-corp.yaml, committed."""
-    root = tmp_path / "repo"
-    (root / "accounts").mkdir(parents=True)
-    (root / "kam.yaml").write_text("company: {name: Brightpack, currency: EUR}\n", encoding="utf-8")
-    (root / "accounts" / "acme-corp.yaml").write_text(ACME, encoding="utf-8")
-    git(root, "init", "-q")
-    git(root, "add", ".")
-    git(root, "commit", "-q", "-m", "start")
+    root = make_workspace(tmp_path / "repo", {"acme-corp": ACME})
+    for step in (["init", "-q"], ["add", "."], ["commit", "-q", "-m", "start"]):
+        git(root, *step)
     return root
 
 
