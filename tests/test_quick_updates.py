@@ -227,3 +227,33 @@ def test_updates_run_through_the_installed_entry_point(repo):
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert account(repo).performance.sales[1].achieved == 7
+
+
+def test_updates_wait_for_the_edit_lock_then_refuse(repo, kamctl, monkeypatch):
+    """Serialised with opp and each other: while another process holds the folder's lock, every
+    quick update waits LOCK_TIMEOUT, then exits 1 and writes nothing."""
+    import sys
+    import textwrap
+
+    from kamctl.yamlio import write
+
+    target = repo / "accounts" / "acme-corp.yaml"
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import fcntl, os, time
+        fd = os.open({str(target.parent)!r}, os.O_RDONLY)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        print("locked", flush=True)
+        time.sleep(30)
+    """)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        monkeypatch.setattr(write, "LOCK_TIMEOUT", 0.2)
+        for args in (["contact", "acme-corp", "kweber"], ["tactic", "done", "acme-corp", "two-week-trial-on-line-4"],
+                     ["survey", "add", "acme-corp", "--score", "4"],
+                     ["sales", "set", "acme-corp", "2026-Q2", "--achieved", "1"]):
+            result = kamctl(*args, ws=repo)
+            assert result.exit_code == 1 and "another edit of this folder" in result.stderr, (args, result)
+        assert target.read_text(encoding="utf-8") == ACME
+    finally:
+        holder.kill()
+        holder.wait()
