@@ -18,7 +18,7 @@ from typing import Any, Iterator
 from kamctl.checks.performance import surveys_by_date
 from kamctl.checks.plan import OPEN_TACTIC
 from kamctl.model.account import Account
-from kamctl.pipeline import is_open
+from kamctl.pipeline import currency_of, is_open
 from kamctl.present import money
 
 DAYS = 14  # the default window: two weeks, the horizon of a weekly planning meeting and the one after
@@ -79,7 +79,7 @@ def _items(account_id: str, account: Account, settings: Any) -> Iterator[Item]:
                        f"{limits.contact_days} days)", dm.key, dm.counterpart)
     for opp in account.opportunities:
         if is_open(opp) and opp.close is not None:
-            value = f", {money(opp.value, opp.currency or settings.company.currency)}" if opp.value is not None else ""
+            value = f", {money(opp.value, currency_of(opp, settings))}" if opp.value is not None else ""
             yield item(opp.close, "close", f"expected close: {opp.title} ({opp.stage.label}{value})",
                        opp.id)
         limit = settings.pipeline.stages[opp.stage].stale_days
