@@ -156,7 +156,7 @@ def test_every_read_only_command_declares_the_one_at_option():
     """One declaration (kamctl.cli.common.AT) on every read-only command, none on the edits."""
     group = typer.main.get_command(app)
     ctx = typer.Context(group)
-    read_only = {"check", "validate", "level", "owners", "report", "health", "score", "portfolio", "pipeline",
+    read_only = {"agenda", "check", "validate", "level", "owners", "report", "health", "score", "portfolio", "pipeline",
                  "opp list", "render plan", "render questionnaire", "render survey", "render portfolio",
                  "render all"}
     found = set()

@@ -45,6 +45,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
             "Add opportunities and move them through the pipeline stages (edits keep the file's comments)."),
     "render": ("kamctl.cli.render",
                "Render Markdown with Jinja templates (the workspace's templates/ first, then the built-in ones)."),
+    "agenda": ("kamctl.cli.agenda", "What comes due in the next days, soonest first: tactics, contacts going cold, "
+               "surveys, opportunities, plan years."),
+    "contact": ("kamctl.cli.update", "Record that we met or spoke to a decision maker: sets their last_contact."),
+    "tactic": ("kamctl.cli.update", "Mark a development-plan tactic done (the edit keeps the file's comments)."),
+    "survey": ("kamctl.cli.update",
+               "Record a satisfaction survey or interview (the edit keeps the file's comments)."),
+    "sales": ("kamctl.cli.update", "Record the sales achieved in a period (the edit keeps the file's comments)."),
 }
 
 

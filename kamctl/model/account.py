@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator, model_validator
 
-from kamctl.ids import SLUG, slugify
+from kamctl.ids import MAX_ID_LENGTH, SLUG, slugify
 from kamctl.model.vocabulary import (  # noqa: F401 - re-exported: the models' vocabulary
     CHAIN, DECISIONS, END_STAGES, FINAL_STAGES, FORECAST_OVERRIDES, GATE, OPEN_STAGES,
     OUTCOMES, PAST_GATE, STAGE_FORECAST, UNSCORED, WON_STAGES, ForecastCategory, Level, Quadrant, Stage, label)
@@ -200,11 +200,18 @@ TacticStatus = Literal["planned", "in_progress", "done", "dropped"]
 class Tactic(Model):
     """A quarterly action that executes a strategy."""
 
+    id: Annotated[str, Field(pattern=SLUG)] | None = Field(default=None, description="Short id, e.g. for `kamctl tactic done`; default: the title as a slug.")
     title: Text
     quarter: Quarter | None = None
     owner: Text | None = None
     due: dt.date | None = None
     status: TacticStatus = "planned"
+    completed: dt.date | None = Field(default=None, description="The day it was done (`kamctl tactic done` sets it with status: done).")
+
+    @property
+    def key(self) -> str:
+        """The id commands name it by: id, else the title as a slug (cut to the id length)."""
+        return self.id or slugify(self.title)[:MAX_ID_LENGTH].strip("-") or "x"
 
 
 class PlanStrategy(Model):
