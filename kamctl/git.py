@@ -204,9 +204,13 @@ class Repo:
             return None
         return parse_log(proc.stdout.decode(errors="replace"), label)
 
-    def changes(self, path: str, follow: bool = False) -> list[LogEntry]:
-        """Every commit from HEAD that changed path (a file, or a folder's files), newest first, renames found."""
-        entries = self.log(*(("--follow",) if follow else ()), "-M", "HEAD", "--", path, raw=True)
+    def changes(self, path: str, follow: bool = False, mainline: bool = False) -> list[LogEntry]:
+        """Every commit from HEAD that changed path (a file, or a folder's files), newest first, renames found.
+
+        mainline: the history along first parents, a merge listed with what it brought in (by
+        default git shows a merge's changes nowhere, so its result would look uncommitted)."""
+        entries = self.log(*(("--follow",) if follow else ()), *(("--first-parent", "-m") if mainline else ()),
+                           "-M", "HEAD", "--", path, raw=True)
         if entries is None:
             raise GitError(_NO_COMMITS)
         return entries

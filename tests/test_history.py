@@ -403,3 +403,28 @@ def test_history_chart_renders_in_mermaid(kamctl, repo, tmp_path):
     r = subprocess.run([mmdc, "-p", config, "-q", "-i", str(source), "-o", str(tmp_path / "chart.svg")],
                        capture_output=True, text=True, timeout=300, check=False)
     assert r.returncode == 0, block + r.stderr[-800:]
+
+
+def test_staleness_reads_a_merge_as_the_change_it_brought(kamctl, tmp_path):
+    """Two branches edit the same account and are merged: the merged file is what was committed,
+    not an uncommitted edit (before the fix, the newest non-merge version was compared with the
+    working tree, they differed, and every section merged in looked edited today: never stale)."""
+    top = init_repo(tmp_path / "repo")
+    ws = make_workspace(top)
+    write(ws / "accounts" / "acme.yaml", account("Acme", 7, 7, extra=PLAN))
+    commit(top, "plan", "2025-03-01")
+    git(top, "checkout", "-q", "-b", "side")
+    write(ws / "accounts" / "acme.yaml", account("Acme", 7, 7, extra=PLAN.replace("Grow share", "Grow our share")))
+    commit(top, "plan on a branch", "2025-04-01")
+    git(top, "checkout", "-q", "main")
+    write(ws / "accounts" / "acme.yaml", account("Acme", 7, 7, extra=PLAN.replace("Growing fast.", "Slowing.")))
+    commit(top, "strategy on main", "2025-05-01")
+    stamp = "2025-06-01T12:00:00+00:00"
+    git(top, "merge", "-q", "--no-ff", "-m", "merge side", "side",
+        env={"GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp})
+    messages = sorted(m for r, m in _kam8(kamctl, ws, "2026-06-01") if r == "KAM801")
+    # as of 2026-06-01: strategy last changed 2025-05-01 (396 days), the plan came in with the merge
+    # on 2025-06-01 (365 days), the relationship map was last written 2025-03-01 (457 days)
+    assert messages == ["account strategy unchanged for 396 days (last changed 2025-05-01; limit 180)",
+                        "development plan unchanged for 365 days (last changed 2025-06-01; limit 180)",
+                        "relationship map (decision makers) unchanged for 457 days (last changed 2025-03-01; limit 180)"]

@@ -30,7 +30,7 @@ class _Index:
     def __init__(self, repo: Repo) -> None:
         self.repo = repo
         try:
-            entries = repo.changes(repo.path("accounts"))
+            entries = repo.changes(repo.path("accounts"), mainline=True)
         except GitError:
             entries = []
         self.by_path: dict[str, list[tuple[int, str, str, str, str | None]]] = {}
