@@ -56,8 +56,9 @@ def builtin_templates() -> Path:
     return data_dir("templates")
 
 
-def environment(root: Path | None) -> Any:
-    """A sandboxed Jinja environment: the workspace's templates/ first, then the built-in ones."""
+def environment(root: Path | None, autoescape: bool = False) -> Any:
+    """A sandboxed Jinja environment: the workspace's templates/ first, then the built-in ones.
+    autoescape: for HTML (kamctl.site), so no user text can add markup."""
     from jinja2 import ChoiceLoader, FileSystemLoader, FunctionLoader, StrictUndefined
 
     loaders = [] if root is None else [FunctionLoader(_workspace_source(Path(root)))]
@@ -65,7 +66,7 @@ def environment(root: Path | None) -> Any:
     env = sandbox()(
         loader=ChoiceLoader(loaders),
         undefined=StrictUndefined,
-        autoescape=False,
+        autoescape=autoescape,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,

@@ -43,6 +43,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
             "Add opportunities and move them through the pipeline stages (edits keep the file's comments)."),
     "render": ("kamctl.cli.render",
                "Render Markdown with Jinja templates (the workspace's templates/ first, then the built-in ones)."),
+    "site": ("kamctl.cli.site",
+             "The portfolio as a static HTML site with SVG charts: index, one page per account, pipeline."),
 }
 
 
