@@ -20,13 +20,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from kamctl import portfolio, render
 from kamctl.assessment import Assessments
 from kamctl.errors import WorkspaceError
 from kamctl.findings import Severity
-from kamctl.history import account_history
+from kamctl.history import portfolio_history
 from kamctl.ids import id_problem
 from kamctl.model.account import FiveForces, Stage
 from kamctl.pipeline import FUNNEL, portfolio_pipeline
@@ -229,27 +229,23 @@ def account_context(la: Any, settings: Any, as_of: dt.date, memo: Assessments,
     return context
 
 
-HistoryOf = Callable[[str], dict[str, Any] | None]
-
-
-def git_history(root: Path, until: dt.date | None = None) -> HistoryOf:
-    """An account's history rows from git (kamctl.history), up to the day until; None when the
-    workspace is not in git or git has no commit of the account."""
-    def of(account_id: str) -> dict[str, Any] | None:
-        try:
-            result = account_history(root, account_id)
-        except WorkspaceError:
-            return None
-        if until is not None:
+def git_history(root: Path, until: dt.date | None = None, use_cache: bool = True) -> dict[str, Any] | None:
+    """Each account's history from git (kamctl.history), up to the day until; None when the
+    workspace is not in git (or its repository has no commit yet)."""
+    try:
+        histories = portfolio_history(root, use_cache=use_cache)
+    except WorkspaceError:
+        return None
+    if until is not None:
+        for result in histories.values():
             result["rows"] = [r for r in result["rows"] if r["date"] <= until.isoformat()]
-        return result
-    return of
+    return histories
 
 
 def build(loaded: list[Any], settings: Any, root: Path | None, as_of: dt.date,
-          history: HistoryOf | None = None, env: Any = None) -> dict[str, str]:
+          history: dict[str, Any] | None = None, env: Any = None) -> dict[str, str]:
     """Every page of the site: path inside the site -> text. loaded: the valid accounts (a
-    LoadedAccount each); history: an account's history rows, or None to leave history out."""
+    LoadedAccount each); history: account id -> its history (git_history), None: not in git."""
     env = env or environment(root)
     accounts = [la for la in loaded if la.account is not None and id_problem(la.id, "account id") is None]
     memo = Assessments(settings, as_of)
@@ -260,8 +256,8 @@ def build(loaded: list[Any], settings: Any, root: Path | None, as_of: dt.date,
 
     def page(path: str, template: str, data: dict[str, Any]) -> None:
         depth = path.count("/")
-        pages[path] = render.render_template(env, template, {**base, **data, "root": "../" * depth,
-                                                              "stylesheet": "../" * depth + STYLESHEET})
+        pages[path] = render.render_data(env, template, {**base, **data, "root": "../" * depth,
+                                                          "stylesheet": "../" * depth + STYLESHEET})
 
     page("index.html", TEMPLATES["index"], render.plain(index_context(accounts, settings, as_of, memo, pipeline)))
     page("pipeline.html", TEMPLATES["pipeline"],
@@ -269,7 +265,7 @@ def build(loaded: list[Any], settings: Any, root: Path | None, as_of: dt.date,
                        "names": {la.id: la.account.name for la in accounts}}))
     for la in accounts:
         page(account_page(la.id), TEMPLATES["account"],
-             account_context(la, settings, as_of, memo, history(la.id) if history else None))
+             account_context(la, settings, as_of, memo, history.get(la.id, {"rows": []}) if history is not None else None))
     pages[STYLESHEET] = asset(env, f"site/{STYLESHEET}")
     return pages
 

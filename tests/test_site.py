@@ -222,3 +222,38 @@ def test_the_chart_has_a_point_per_scored_account_sized_by_revenue(tmp_path):
     assert by_id["alpenmilch-foods"]["r"] == max(p["r"] for p in chart["points"])  # the largest revenue
     assert all(chart["left"] <= p["x"] <= chart["right_x"] and chart["top"] <= p["y"] <= chart["bottom_y"]
                for p in chart["points"])
+
+
+def test_portfolio_history_is_each_accounts_history_from_one_log(tmp_path):
+    """kamctl site reads every account's history at once; it must say what `kamctl history` says,
+    through edits, a rename inside accounts/, a deletion and an invalid version."""
+    from kamctl.history import account_history, portfolio_history
+
+    ws = tmp_path / "ws"
+    (ws / "accounts").mkdir(parents=True)
+    (ws / "kam.yaml").write_text("company: {name: Us}\n", encoding="utf-8")
+    git = ["git", "-C", str(ws), "-c", "user.name=T", "-c", "user.email=t@example.com"]
+    subprocess.run(["git", "init", "-q", str(ws)], check=True)
+
+    def commit(message: str, **files: str | None) -> None:
+        for name, text in files.items():
+            path = ws / "accounts" / f"{name}.yaml"
+            if text is None:
+                path.unlink()
+            else:
+                path.write_text(text, encoding="utf-8")
+        subprocess.run(git + ["add", "-A"], check=True)
+        subprocess.run(git + ["commit", "-qm", message], check=True)
+
+    scores = "attractiveness: {size: %d}\nrelative_strength: {price: %d}\n"
+    commit("one", a="name: A\n" + scores % (3, 4), b="name: B\n" + scores % (6, 6), c="name: C\n")
+    commit("two", a="name: A\n" + scores % (7, 4), b="name: [broken\n")
+    commit("three", b="name: B\n" + scores % (2, 8), c=None)
+    subprocess.run(git + ["mv", "accounts/a.yaml", "accounts/a-renamed.yaml"], check=True)
+    commit("rename")
+    everything = portfolio_history(ws, use_cache=False)
+    assert sorted(everything) == ["a-renamed", "b", "c"]
+    for account_id in everything:
+        assert everything[account_id] == account_history(ws, account_id), account_id
+    assert [r["quadrant"] for r in everything["a-renamed"]["rows"]] == ["Streamline", "Star", "Star"]
+    assert everything["c"]["rows"][-1]["changes"] == ["file deleted"]

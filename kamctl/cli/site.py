@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from kamctl import fsafe, site as core
-from kamctl.cli.common import AT, DATA_PROBLEM, USAGE, as_of_date, fail, invalid_note, load, print_findings
+from kamctl.cli.common import AT, DATA_PROBLEM, USAGE, as_of_date, fail, invalid_note, load, print_findings, state
 from kamctl.present import plural
 from kamctl.render import RenderError
 
@@ -35,9 +35,10 @@ def site(ctx: typer.Context,
             print_findings(loaded.findings)
     when = as_of_date(ws, as_of)
     revision = getattr(ws, "revision", None)
-    history_of = core.git_history(ws.root, revision.day if revision else None) if history else None
+    histories = core.git_history(ws.root, revision.day if revision else None, use_cache=at is None and
+                                 not state(ctx).no_cache) if history else None
     try:
-        pages = core.build([a for a in ws.accounts if a.ok], ws.settings, ws.root, when, history_of)
+        pages = core.build([a for a in ws.accounts if a.ok], ws.settings, ws.root, when, histories)
     except RenderError as exc:
         fail(str(exc), DATA_PROBLEM)
     written = write_site(out, {path: text.encode("utf-8") for path, text in pages.items()})
