@@ -22,13 +22,13 @@ import math
 from pathlib import Path
 from typing import Any
 
-from kamctl import portfolio, render
-from kamctl.assessment import Assessments
+from kamctl import pool, portfolio, render
+from kamctl.assessment import Assessment, Assessments
 from kamctl.errors import WorkspaceError
 from kamctl.findings import Severity
 from kamctl.history import portfolio_history
 from kamctl.ids import id_problem
-from kamctl.model.account import FiveForces, Stage
+from kamctl.model.account import Stage
 from kamctl.pipeline import FUNNEL, portfolio_pipeline
 from kamctl.present import label, money, rounded, totals, words
 from kamctl.report import portfolio as roll_up
@@ -167,9 +167,9 @@ def _alert_counts(alerts: list[Any]) -> dict[str, int]:
     return {sev.value: sum(a.severity is sev for a in alerts) for sev in Severity}
 
 
-def index_context(loaded: list[Any], settings: Any, as_of: dt.date, memo: Assessments,
+def index_context(loaded: list[Any], settings: Any, assessed: list[Assessment],
                   pipeline: dict[str, Any]) -> dict[str, Any]:
-    assessed = [memo.of(la) for la in loaded]
+    """The index's data: loaded accounts and their assessments, the portfolio pipeline."""
     summaries = sorted((a.summary for a in assessed), key=portfolio.sort_key)
     by_id = {a.id: a for a in assessed}
     accounts = {la.id: la.account for la in loaded}
@@ -224,7 +224,6 @@ def account_context(la: Any, settings: Any, as_of: dt.date, memo: Assessments,
         "completeness": assessed.completeness,
         "history": rows,
         "history_chart": history_chart(rows) if rows else None,
-        "force_names": {name: FiveForces.model_fields[name].title or label(name) for name in FiveForces.model_fields},
     }))
     return context
 
@@ -245,29 +244,55 @@ def git_history(root: Path, until: dt.date | None = None, use_cache: bool = True
 def build(loaded: list[Any], settings: Any, root: Path | None, as_of: dt.date,
           history: dict[str, Any] | None = None, env: Any = None) -> dict[str, str]:
     """Every page of the site: path inside the site -> text. loaded: the valid accounts (a
-    LoadedAccount each); history: account id -> its history (git_history), None: not in git."""
+    LoadedAccount each); history: account id -> its history (git_history), None: not in git.
+
+    The account pages (each assessed, made plain and rendered: most of the work) are shared out
+    to kamctl.pool's forked workers, which also send back the assessments the index shows."""
     env = env or environment(root)
     accounts = [la for la in loaded if la.account is not None and id_problem(la.id, "account id") is None]
-    memo = Assessments(settings, as_of)
-    pipeline = portfolio_pipeline([(la.id, la.account) for la in accounts], settings, as_of)
     base = render.plain({"company": settings.company, "as_of": as_of,
                          "pages": {"index": "index.html", "pipeline": "pipeline.html"}})
-    pages: dict[str, str] = {}
-
-    def page(path: str, template: str, data: dict[str, Any]) -> None:
-        depth = path.count("/")
-        pages[path] = render.render_data(env, template, {**base, **data, "root": "../" * depth,
-                                                          "stylesheet": "../" * depth + STYLESHEET})
-
-    page("index.html", TEMPLATES["index"], render.plain(index_context(accounts, settings, as_of, memo, pipeline)))
-    page("pipeline.html", TEMPLATES["pipeline"],
-         render.plain({"pipeline": pipeline, **pipeline_context(pipeline, settings),
-                       "names": {la.id: la.account.name for la in accounts}}))
-    for la in accounts:
-        page(account_page(la.id), TEMPLATES["account"],
-             account_context(la, settings, as_of, memo, history.get(la.id, {"rows": []}) if history is not None else None))
+    _JOB.update(accounts=accounts, settings=settings, as_of=as_of, history=history, env=env, base=base)
+    try:
+        n = pool.workers(len(accounts))
+        chunks = [list(range(i, len(accounts), n * 4)) for i in range(n * 4)] if n > 1 else [list(range(len(accounts)))]
+        done = (pool.run(_account_pages, chunks, n) if n > 1 else None) or [_account_pages(c) for c in chunks]
+    finally:
+        _JOB.clear()
+    made = sorted((item for chunk in done for item in chunk), key=lambda item: item[0])
+    assessed = {a.id: a for _, _, a in made}
+    pipeline = portfolio_pipeline([(la.id, la.account) for la in accounts], settings, as_of)
+    pages = {"index.html": _page(env, base, "index.html", TEMPLATES["index"], render.plain(
+        index_context(accounts, settings, [assessed[la.id] for la in accounts], pipeline)))}
+    pages["pipeline.html"] = _page(env, base, "pipeline.html", TEMPLATES["pipeline"], render.plain(
+        {"pipeline": pipeline, **pipeline_context(pipeline, settings), "names": {la.id: la.account.name for la in accounts}}))
+    pages.update((path, text) for path, text, _ in made)
     pages[STYLESHEET] = asset(env, f"site/{STYLESHEET}")
     return pages
+
+
+_JOB: dict[str, Any] = {}  # build()'s inputs, read by _account_pages in this process or in forked workers
+
+
+def _account_pages(chunk: list[int]) -> list[tuple[str, str, Assessment]]:
+    """(path, page, assessment) of the accounts at the chunk's positions in _JOB's accounts."""
+    job = _JOB
+    memo = Assessments(job["settings"], job["as_of"])
+    history = job["history"]
+    out = []
+    for i in chunk:
+        la = job["accounts"][i]
+        path = account_page(la.id)
+        context = account_context(la, job["settings"], job["as_of"], memo,
+                                  history.get(la.id, {"rows": []}) if history is not None else None)
+        out.append((path, _page(job["env"], job["base"], path, TEMPLATES["account"], context), memo.of(la)))
+    return out
+
+
+def _page(env: Any, base: dict[str, Any], path: str, template: str, data: dict[str, Any]) -> str:
+    """One page; links and the stylesheet relative to its folder, so the site opens from anywhere."""
+    up = "../" * path.count("/")
+    return render.render_data(env, template, {**base, **data, "root": up, "stylesheet": up + STYLESHEET})
 
 
 def asset(env: Any, name: str) -> str:

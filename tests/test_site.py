@@ -257,3 +257,17 @@ def test_portfolio_history_is_each_accounts_history_from_one_log(tmp_path):
         assert everything[account_id] == account_history(ws, account_id), account_id
     assert [r["quadrant"] for r in everything["a-renamed"]["rows"]] == ["Streamline", "Star", "Star"]
     assert everything["c"]["rows"][-1]["changes"] == ["file deleted"]
+
+
+def test_pages_built_by_forked_workers_are_the_pages_built_in_one_process(monkeypatch):
+    from kamctl.workspace import load_workspace
+
+    ws = load_workspace(EXAMPLES, use_cache=False)
+    accounts = [a for a in ws.accounts if a.ok]
+    histories = site.git_history(ws.root)
+    when = site.dt.date(2026, 11, 30)
+    monkeypatch.setenv("KAMCTL_WORKERS", "1")
+    alone = site.build(accounts, ws.settings, ws.root, when, histories)
+    monkeypatch.setenv("KAMCTL_WORKERS", "3")
+    shared = site.build(accounts, ws.settings, ws.root, when, histories)
+    assert shared == alone and len(alone) == len(PAGES)
