@@ -91,7 +91,7 @@ def kam_chart(summaries: list[Any], settings: Any) -> dict[str, Any]:
         level = s.level.level or s.level.declared
         rev = s.revenue
         currency = (rev.currency if rev and rev.currency else None) or settings.company.currency
-        points.append({"id": s.id, "name": s.name, "x": _r(box["left"] + box["plot_w"] * st / 10),
+        points.append({"id": s.id, "name": s.name, "href": account_page(s.id), "x": _r(box["left"] + box["plot_w"] * st / 10),
                        "y": _r(box["top"] + box["plot_h"] * (1 - a / 10)), "r": _r(radius),
                        "attractiveness": a, "relative_strength": st, "quadrant": s.score.quadrant.name,
                        "level": level.number if level else None, "level_label": level.label if level else None,
@@ -103,10 +103,11 @@ def kam_chart(summaries: list[Any], settings: Any) -> dict[str, Any]:
             "unscored": len(summaries) - len(scored)}
 
 
-def bars(items: list[tuple[str, float, str]], width: int = 560, row: int = 28, left: int = 150) -> dict[str, Any]:
-    """A horizontal bar chart: (label, value, shown value) per bar, the longest bar the full width."""
+def bars(items: list[tuple[str, float, str]], width: int = 600, row: int = 28, left: int = 150) -> dict[str, Any]:
+    """A horizontal bar chart: (label, value, shown value) per bar, the longest bar the full width
+    less room for its value's label."""
     top = max((v for _, v, _ in items), default=0.0)
-    plot = width - left - 90
+    plot = width - left - 160
     return {"width": width, "height": row * len(items) + 8, "left": left, "row": row,
             "bars": [{"label": name, "value": value, "shown": shown, "y": 4 + i * row,
                       "length": _r(plot * value / top) if top else 0.0} for i, (name, value, shown) in enumerate(items)]}
@@ -265,7 +266,7 @@ def build(loaded: list[Any], settings: Any, root: Path | None, as_of: dt.date,
     pages = {"index.html": _page(env, base, "index.html", TEMPLATES["index"], render.plain(
         index_context(accounts, settings, [assessed[la.id] for la in accounts], pipeline)))}
     pages["pipeline.html"] = _page(env, base, "pipeline.html", TEMPLATES["pipeline"], render.plain(
-        {"pipeline": pipeline, **pipeline_context(pipeline, settings), "names": {la.id: la.account.name for la in accounts}}))
+        {"pipeline": pipeline, **pipeline_context(pipeline, settings), "accounts": {la.id: {"name": la.account.name, "href": account_page(la.id)} for la in accounts}}))
     pages.update((path, text) for path, text, _ in made)
     pages[STYLESHEET] = asset(env, f"site/{STYLESHEET}")
     return pages

@@ -194,11 +194,19 @@ def test_a_symlink_in_the_site_folder_is_never_followed(kamctl, tmp_path):
     assert (elsewhere / "target.html").read_text(encoding="utf-8") == "keep"
 
 
-def test_site_at_a_revision_shows_that_commit(kamctl, tmp_path):
+def test_site_at_a_revision_shows_that_commit_and_writes_nothing_in_the_workspace(kamctl, tmp_path):
+    def status() -> str:
+        return subprocess.run(["git", "status", "--porcelain", "--ignored", "--", "."], cwd=EXAMPLES,
+                              capture_output=True, text=True, check=True).stdout
+
+    before = status()
     out = tmp_path / "public"
     result = kamctl("site", "--out", str(out), "--at", "HEAD", ws=EXAMPLES)
     assert result.exit_code == 0, result
-    assert "as of " in (out / "index.html").read_text(encoding="utf-8")
+    day = subprocess.run(["git", "log", "-1", "--format=%as"], cwd=EXAMPLES, capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert f"as of {day}" in (out / "index.html").read_text(encoding="utf-8")
+    assert status() == before  # no cache written: --at reads git only
 
 
 def test_invalid_accounts_are_left_out_and_exit_1(kamctl, workspace, tmp_path):
