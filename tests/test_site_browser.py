@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -148,6 +149,9 @@ def test_an_account_prints_without_the_navigation(browser, example_site):
     assert visit.page.evaluate("getComputedStyle(document.querySelector('header nav')).display") == "none"
     assert visit.page.locator("svg.relationships line.link").count() == 4
     assert visit.page.locator("svg.history circle.dot").count() >= 2
+    pdf = visit.page.pdf(format="A4")  # it prints: a PDF of a few pages
+    assert pdf.startswith(b"%PDF") and 2 <= len(re.findall(rb"/Type\s*/Page[^s]", pdf)) <= 12
+    assert visit.problems == []
     visit.close()
 
 
