@@ -28,11 +28,10 @@ from kamctl.errors import WorkspaceError
 from kamctl.findings import Severity
 from kamctl.history import portfolio_history
 from kamctl.ids import id_problem
-from kamctl.model.account import Stage
+from kamctl.model.account import Quadrant, Stage
 from kamctl.pipeline import FUNNEL, portfolio_pipeline
 from kamctl.present import label, money, rounded, totals, words
 from kamctl.report import portfolio as roll_up
-from kamctl.scoring import QUADRANTS
 
 TEMPLATES = {"index": "site/index.html.j2", "account": "site/account.html.j2", "pipeline": "site/pipeline.html.j2"}
 STYLESHEET = "site.css"  # copied from the built-in templates/site/ (or the workspace's): the one asset
@@ -69,9 +68,9 @@ def kam_chart(summaries: list[Any], settings: Any) -> dict[str, Any]:
     spans = {True: (box["top"], cy), False: (cy, bottom)}
     columns = {False: (box["left"], cx), True: (cx, right)}
     quadrants = []
-    for key in QUADRANTS:
+    for high_a, high_s in ((True, True), (True, False), (False, True), (False, False)):
+        key = Quadrant.of(high_a, high_s).value
         q = getattr(settings.quadrants, key)
-        high_a, high_s = key in ("strategic", "star"), key in ("strategic", "status")
         (y0, y1), (x0, x1) = spans[high_a], columns[high_s]
         quadrants.append({"key": key, "name": q.name, "strategy": q.strategy, "x": _r(x0), "y": _r(y0),
                           "width": _r(x1 - x0), "height": _r(y1 - y0)})
