@@ -232,6 +232,11 @@ def account_history(root: Path, account_id: str, since: str | None = None, parse
             after = repo.after(base)
             keep = {v.commit.sha for v in versions if v.commit.sha in after}
             since_label = f"{since} ({base.short})"
+    return {"account": account_id, **history_rows(versions, keep), "since": since_label}
+
+
+def history_rows(versions: list[Version], keep: set[str] | None = None) -> dict[str, Any]:
+    """The name and the rows (one per version in keep, else all) of an account's versions, oldest first."""
     rows = []
     previous = last_valid = None
     for v in versions:
@@ -266,7 +271,42 @@ def account_history(root: Path, account_id: str, since: str | None = None, parse
             previous = state
     name = next((v.loaded.account.name for v in reversed(versions)
                  if v.loaded is not None and v.loaded.account is not None), None)
-    return {"account": account_id, "name": name, "since": since_label, "rows": rows}
+    return {"name": name, "rows": rows}
+
+
+def portfolio_history(root: Path, parser: str = "auto", use_cache: bool = True) -> dict[str, dict[str, Any]]:
+    """Every account's history (account_history's result) from one `git log` of accounts/ and one
+    `cat-file`, not one per account (kamctl site shows them all). A file renamed inside accounts/
+    keeps its history under the new id. use_cache: parse through .kamctl-cache/ (keyed by content)."""
+    repo = _repo(root)
+    folder = repo.path(ACCOUNTS_DIR) + "/"
+    raw: dict[str, list[tuple[Commit, str, str, str | None, str]]] = {}
+    for entry in reversed(repo.changes(repo.path(ACCOUNTS_DIR))):
+        for change in entry.changes:
+            name = change.path[len(folder):] if change.path.startswith(folder) else ""
+            if "/" in name or name.startswith(".") or not name.endswith((".yaml", ".yml")):
+                continue
+            status = _STATUS.get(change.status, "modified")
+            rel, account_id = change.path[len(repo.prefix):], Path(name).stem
+            old = change.old_path[len(repo.prefix):] if change.old_path else None
+            if status == "renamed" and old is not None:
+                raw[account_id] = raw.pop(Path(old).stem, []) + raw.get(account_id, [])
+            raw.setdefault(account_id, []).append((entry.commit, status, rel, old, change.blob))
+    commits = {c.sha: c for versions in raw.values() for c, *_ in versions}
+    settings_names = {sha: f"{sha}:{repo.path(SETTINGS_FILE)}" for sha in commits}
+    objects = repo.cat([blob for versions in raw.values() for *_, status, _, _, blob in versions
+                        if status != "deleted"] + list(settings_names.values()), MAX_BYTES)
+    cache = Cache(repo.root) if use_cache else None
+    out = {}
+    for account_id, entries in raw.items():
+        versions = []
+        for commit, status, rel, old, blob in entries:
+            settings = settings_at(repo, commit, objects.get(settings_names[commit.sha]), parser)[0]
+            found = objects.get(blob) if status != "deleted" else None
+            loaded = _load_blob(repo, "account", rel, commit, found, parser, cache) if found is not None else None
+            versions.append(Version(commit, status, rel, old if status == "renamed" else None, loaded, settings))
+        out[account_id] = {"account": account_id, **history_rows(versions), "since": None}
+    return out
 
 
 # --- diff -------------------------------------------------------------------------------------------

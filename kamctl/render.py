@@ -85,8 +85,9 @@ def builtin_templates() -> Path:
     return data_dir("templates")
 
 
-def environment(root: Path | None) -> Any:
-    """A sandboxed Jinja environment: the workspace's templates/ first, then the built-in ones."""
+def environment(root: Path | None, autoescape: bool = False) -> Any:
+    """A sandboxed Jinja environment: the workspace's templates/ first, then the built-in ones.
+    autoescape: for HTML (kamctl.site), so no user text can add markup."""
     from jinja2 import ChoiceLoader, FileSystemLoader, FunctionLoader, StrictUndefined
 
     loaders = [] if root is None else [FunctionLoader(_workspace_source(Path(root)))]
@@ -94,7 +95,7 @@ def environment(root: Path | None) -> Any:
     env = sandbox()(
         loader=ChoiceLoader(loaders),
         undefined=StrictUndefined,
-        autoescape=False,
+        autoescape=autoescape,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
@@ -145,6 +146,11 @@ def _template_line(exc: BaseException) -> tuple[str | None, int | None]:
 def render_template(env: Any, name: str, context: dict[str, Any]) -> str:
     """Render one template with context made plain(); every failure is a one-line RenderError."""
     return _render(env, name, plain(context))
+
+
+def render_data(env: Any, name: str, data: dict[str, Any]) -> str:
+    """Render one template with data that is plain() already (kamctl.site: a thousand pages, each made plain once)."""
+    return _render(env, name, data)
 
 
 def _render(env: Any, name: str, data: dict[str, Any]) -> str:

@@ -52,6 +52,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "survey": ("kamctl.cli.update",
                "Record a satisfaction survey or interview (the edit keeps the file's comments)."),
     "sales": ("kamctl.cli.update", "Record the sales achieved in a period (the edit keeps the file's comments)."),
+    "site": ("kamctl.cli.site",
+             "The portfolio as a static HTML site with SVG charts: index, one page per account, pipeline."),
 }
 
 
