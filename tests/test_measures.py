@@ -467,9 +467,9 @@ def test_decide_records_gate_answers_and_qualification_touching_only_its_lines(g
         "+      decision: go",
         "+      reason: Fits our tray line",
         "+      date: 2026-04-03",
-        "+      compete: yes",
+        "+      compete: \"yes\"",  # quoted: a YAML 1.1 reader (PyYAML, yamllint) would take yes as true
         "+      win: unsure",
-        "+      worth: yes",
+        "+      worth: \"yes\"",
         "+    qualification:",
         "+      pain: Film tears on the line",  # MEDDPICC order: pain before champion
         "+      champion: Lena Berg",

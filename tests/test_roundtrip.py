@@ -321,3 +321,24 @@ def test_open_roundtrip_refuses_files_it_cannot_keep(tmp_path, raw):
     with pytest.raises(EditError):
         open_roundtrip(file)
     assert file.read_bytes() == raw
+
+
+def test_words_a_yaml_1_1_reader_takes_as_bools_are_written_quoted(tmp_path):
+    """`yes`, `no`, `on`, `off`, `null` ... are text to kamctl (YAML 1.2) but true/false/None to
+    PyYAML and yamllint's truthy rule: kamctl writes them quoted, and leaves the person's own lines
+    as they are."""
+    import yaml
+
+    from kamctl.yamlio import write
+
+    f = tmp_path / "a.yaml"
+    f.write_text("name: Acme\nanswer: yes   # theirs, untouched\n", encoding="utf-8")
+    rt = write.open_roundtrip(f)
+    for word in ("yes", "No", "on", "OFF", "null", "~", "y"):
+        rt.data[f"w{len(rt.data)}"] = word
+    rt.data["plain"] = "yesterday"
+    write.save(rt)
+    text = f.read_text(encoding="utf-8")
+    assert text.startswith("name: Acme\nanswer: yes   # theirs, untouched\n")
+    assert 'w2: "yes"\nw3: "No"\nw4: "on"\nw5: "OFF"\nw6: "null"\nw7: "~"\nw8: "y"\nplain: yesterday\n' in text
+    assert yaml.safe_load(text)["w2"] == "yes"  # a YAML 1.1 reader now agrees

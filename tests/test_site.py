@@ -219,7 +219,7 @@ def test_invalid_accounts_are_left_out_and_exit_1(kamctl, workspace, tmp_path):
 
 
 def test_the_chart_has_a_point_per_scored_account_sized_by_revenue(tmp_path):
-    from kamctl.workspace import load_workspace
+    from kamctl.loader import load_workspace
 
     ws = load_workspace(EXAMPLES, use_cache=False)
     summaries = [site.Assessments(ws.settings, site.dt.date(2026, 11, 30)).summary(a.id, a.account)
@@ -268,7 +268,7 @@ def test_portfolio_history_is_each_accounts_history_from_one_log(tmp_path):
 
 
 def test_pages_built_by_forked_workers_are_the_pages_built_in_one_process(monkeypatch):
-    from kamctl.workspace import load_workspace
+    from kamctl.loader import load_workspace
 
     ws = load_workspace(EXAMPLES, use_cache=False)
     accounts = [a for a in ws.accounts if a.ok]

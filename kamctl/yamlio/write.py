@@ -23,6 +23,7 @@ import difflib
 import fcntl
 import io
 import os
+import re
 import stat
 import time
 from collections import Counter
@@ -180,7 +181,21 @@ def _yaml(indent: Indent) -> Any:
     yaml.width = 4096
     yaml.indent(mapping=indent.mapping, sequence=indent.sequence, offset=indent.offset)
     yaml.representer.ignore_aliases = _ignore_aliases
+    yaml.representer.add_representer(str, _represent_str)
     return yaml
+
+
+# Words a YAML 1.1 reader (PyYAML, yamllint's truthy rule, many editors' plugins) takes as a bool or
+# null. kamctl reads YAML 1.2, where they are text; written by kamctl they are quoted, so every tool
+# reads `compete: "yes"` as the answer it is.
+_YAML11_WORDS = re.compile(r"(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF"
+                           r"|null|Null|NULL|~)")
+
+
+def _represent_str(representer: Any, data: str) -> Any:
+    if _YAML11_WORDS.fullmatch(data):
+        return representer.represent_scalar("tag:yaml.org,2002:str", data, style='"')
+    return type(representer).represent_str(representer, data)
 
 
 def _ignore_aliases(data: Any) -> bool:
