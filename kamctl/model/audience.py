@@ -24,10 +24,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from kamctl.model.account import (Account, Alert, Attractiveness, Decision, DecisionMaker, Factor, FiveForces,
+from kamctl.model.account import (Account, Alert, Attractiveness, BuyingCentre, Decision, DecisionMaker, Factor, FiveForces,
                                   Force, HistoryEntry, Interaction, Objective, Opportunity, Owner, Performance,
                                   Plan, PlanStrategy, Relationship, RelativeStrength, Revenue, SalesPeriod,
-                                  Strategy, Survey, Tactic)
+                                  Strategy, Survey, Tactic, WhitespaceCell)
 
 CUSTOMER = "customer"
 COUNTERPARTS = "counterparts"
@@ -43,9 +43,9 @@ FIELDS: dict[type[BaseModel], dict[str, str]] = {
     Account: _fields(
         customer="name industry owner decision_makers",
         internal="hunted_by revenue attractiveness relative_strength relationship strategy plan opportunities "
-                 "interactions performance five_forces notes"),
+                 "interactions performance five_forces notes buying_centres"),
     Owner: _fields(customer="name email", internal="role cycle"),
-    Revenue: _fields(internal="current potential currency"),
+    Revenue: _fields(internal="current potential currency category_spend"),
     Attractiveness: _fields(internal=" ".join(Attractiveness.model_fields)),
     RelativeStrength: _fields(internal=" ".join(RelativeStrength.model_fields)),
     Factor: _fields(internal="score note"),
@@ -54,13 +54,13 @@ FIELDS: dict[type[BaseModel], dict[str, str]] = {
     Plan: _fields(internal="year objectives"),
     Objective: _fields(internal="title strategies"),
     PlanStrategy: _fields(internal="title tactics"),
-    Tactic: _fields(internal="title quarter owner due status"),
+    Tactic: _fields(internal="title quarter owner due status centre offering"),
     DecisionMaker: _fields(
         customer="name title",
         counterparts="counterpart",
         internal="id buying_role influence attitude strength last_contact business_agenda personal_agenda "
-                 "recognised_by measured_by"),
-    Opportunity: _fields(internal="id title value currency stage close decision dormant_problem vision notes history"),
+                 "recognised_by measured_by reports_to influences coverage level_now level_wanted"),
+    Opportunity: _fields(internal="id title value currency stage close decision dormant_problem vision notes history centre offering"),
     Decision: _fields(internal="decision reason by date"),
     HistoryEntry: _fields(internal="stage date note decision reason by forced"),
     Interaction: _fields(internal="date kind title audience status notes"),
@@ -72,6 +72,9 @@ FIELDS: dict[type[BaseModel], dict[str, str]] = {
     Alert: _fields(internal="date message severity raised_by resolved"),
     FiveForces: _fields(internal=" ".join(FiveForces.model_fields)),
     Force: _fields(internal="rating notes"),
+    # Where we sell, what competitors hold and what we aim at is our plan, never the customer's.
+    BuyingCentre: _fields(internal="id name kind category_spend offerings"),
+    WhitespaceCell: _fields(internal="status current potential competitor notes"),
 }
 
 CUSTOMER_DOCUMENT = frozenset({CUSTOMER})
@@ -89,6 +92,8 @@ def nested_model(annotation: Any) -> type[BaseModel] | None:
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
         return nested_model(typing.get_args(annotation)[0])
+    if origin is dict:  # a mapping of ids to models (buying centre offerings)
+        return nested_model(typing.get_args(annotation)[1])
     if origin in (list, tuple, typing.Union, types.UnionType):
         for arg in typing.get_args(annotation):
             found = nested_model(arg)
@@ -111,5 +116,8 @@ def visible(data: Any, model: type[BaseModel], readers: frozenset[str] = CUSTOME
             continue
         field = model.model_fields.get(name)
         inner = None if field is None else nested_model(field.annotation)
-        out[name] = value if inner is None else visible(value, inner, readers)
+        if inner is not None and typing.get_origin(field.annotation) is dict and isinstance(value, dict):
+            out[name] = {key: visible(item, inner, readers) for key, item in value.items()}
+        else:
+            out[name] = value if inner is None else visible(value, inner, readers)
     return out

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, Strict, create_model, model_validator
 
 from kamctl.findings import Severity
+from kamctl.ids import SLUG
 from kamctl.model.account import AXES, UNSCORED, Currency, Model, Quadrant, Stage, factor_names
 
 Weight = Annotated[float, Strict(), Field(ge=0, le=100, allow_inf_nan=False)]
@@ -158,6 +159,13 @@ class Checks(Model):
     quadrants: dict[QuadrantKey, QuadrantPolicy] = Field(default_factory=dict)  # type: ignore[valid-type]
 
 
+class Offering(Model):
+    """One of our offerings: a column of every account's whitespace grid."""
+
+    id: Annotated[str, Field(pattern=SLUG)]
+    name: str
+
+
 class Settings(Model):
     """kam.yaml: the workspace settings."""
 
@@ -166,3 +174,4 @@ class Settings(Model):
     quadrants: Quadrants = Field(default_factory=Quadrants)  # type: ignore[valid-type]
     pipeline: Pipeline = Field(default_factory=Pipeline)
     checks: Checks = Field(default_factory=Checks)
+    offerings: list[Offering] = Field(default_factory=list, description="What we sell, in the whitespace grid's order.")
