@@ -43,6 +43,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
             "Add opportunities and move them through the pipeline stages (edits keep the file's comments)."),
     "render": ("kamctl.cli.render",
                "Render Markdown with Jinja templates (the workspace's templates/ first, then the built-in ones)."),
+    "whitespace": ("kamctl.cli.whitespace", "Buying centres against our offerings per account, with share of wallet, "
+                   "and the potential not yet pursued."),
 }
 
 
