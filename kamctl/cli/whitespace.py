@@ -8,7 +8,7 @@ import typer
 
 from kamctl import whitespace as ws_core
 from kamctl.cli.common import AT, Output, console, id_argument, invalid_note, load, print_json, print_table
-from kamctl.present import md_table, totals
+from kamctl.present import md_inline, md_table, totals
 from kamctl.render import plain, whitespace_grid, whitespace_view
 
 def whitespace(
@@ -52,10 +52,10 @@ def _markdown(grids: list, summary: list[dict[str, Any]], names: dict[str, str],
         parts.append("\nNo account lists buying centres yet.\n")
     for g in grids:
         view = whitespace_view(g, settings)
-        parts.append(f"\n## {view['name']} (`{view['id']}`)\n\n")
+        parts.append(f"\n## {md_inline(view['name'])} (`{view['id']}`)\n\n")
         rows = [[c["name"] + (f" ({c['kind']})" if c["kind"] else ""), *c["cells"], c["share"]] for c in view["centres"]]
         parts.append(md_table(["Buying centre", *view["offerings"], "Share of wallet"], rows))
-        parts.append(f"\nShare of wallet for the account: {view['share']}. Amounts in {view['currency']}.\n")
+        parts.append(f"\nShare of wallet for the account: {md_inline(view['share'])}. Amounts in {view['currency']}.\n")
     parts.append("\n## Portfolio summary\n\n")
     parts.append(md_table(SUMMARY_HEADERS, _summary_rows(summary, names)))
     return "".join(parts)
