@@ -11,3 +11,6 @@ signum  # a signal handler's signature
 _.preserve_quotes  # ruamel.yaml's YAML reads these settings
 _.ignore_aliases
 AUDIENCES  # the audiences FIELDS may name; tests/test_audience.py holds FIELDS to it
+regular  # Coverage members, reached by value from account files (Coverage("deep"))
+deep
+_.in_file  # `kamctl whitespace --format json`: a cell only an opportunity names
