@@ -196,3 +196,43 @@ def test_the_plan_shows_the_grid(kamctl, ws):
     assert ("Share of wallet for the account: 30% (480,000 of 1,600,000 EUR); 1 of 2 buying centres known."
             in result.stdout)
     assert "### Whitespace" not in kamctl("render", "plan", "bare", ws=ws).stdout
+
+
+# --- the rules' edges -------------------------------------------------------------------------------
+
+
+def _findings(tmp_path, body: str, settings: str = SETTINGS):
+    import datetime as dt
+
+    from kamctl.checks import run
+    from kamctl.workspace import load_workspace
+
+    root = make_workspace(tmp_path / "ws", {"acc": "name: Acc\n" + body}, settings)
+    ws = load_workspace(root)
+    return ws, run(ws, dt.date(2026, 6, 30)).findings
+
+
+def test_a_buying_centre_id_used_twice_is_a_duplicate(tmp_path):
+    ws, _ = _findings(tmp_path, "buying_centres:\n  - {id: north, name: A}\n  - {id: north, name: B}\n")
+    assert [(f.rule, f.line) for f in ws.findings] == [("KAM107", 4)]
+
+
+def test_economic_buyer_without_coverage_points_at_the_role(tmp_path):
+    body = "decision_makers:\n  - name: A\n    buying_role: economic_buyer\n"
+    _, found = _findings(tmp_path, body)
+    assert [(f.line, f.message) for f in found if f.rule == "KAM408"] == [
+        (4, "economic buyer 'A' is not covered (coverage not recorded)")]
+
+
+def test_reporting_loops_are_reported_once_each(tmp_path):
+    body = ("decision_makers:\n  - {id: a, name: A, reports_to: b}\n  - {id: b, name: B, reports_to: a}\n"
+            "  - {id: c, name: C, reports_to: c}\n  - {id: d, name: D, reports_to: a}\n")
+    _, found = _findings(tmp_path, body)
+    assert [(f.line, f.message) for f in found if f.rule == "KAM410"] == [
+        (3, "reporting loop: a -> b -> a"), (5, "reporting loop: c -> c")]
+
+
+def test_no_offerings_in_kam_yaml_makes_every_cell_unknown(tmp_path):
+    body = "buying_centres:\n  - id: north\n    name: N\n    offerings:\n      films: {status: sold}\n"
+    _, found = _findings(tmp_path, body, settings="")
+    assert [(f.rule, f.line) for f in found if f.rule.startswith("KAM51")] == [("KAM511", 6)]
