@@ -180,6 +180,15 @@ def test_cli_markdown_escapes_and_table(kamctl, ws):
     assert "Not yet pursued" in table.stdout and "60,000 EUR" in table.stdout
 
 
+def test_cli_table_shows_no_control_characters(kamctl, tmp_path):
+    text = ACCOUNT.replace('name: "Acme # <i>Co</i>"', 'name: "Acme \\e[31mred"').replace(
+        "name: North plant", 'name: "North \\e[2Jplant"')
+    ws = make_workspace(tmp_path / "ws", {"acme": text}, SETTINGS)
+    result = kamctl("whitespace", ws=ws)
+    assert result.exit_code == 0, result
+    assert "\x1b" not in result.stdout and "Acme" in result.stdout and "North" in result.stdout
+
+
 def test_cli_unknown_id_and_empty(kamctl, ws, tmp_path):
     bad = kamctl("whitespace", "nobody", ws=ws)
     assert bad.exit_code == 2 and "nobody" in bad.stderr

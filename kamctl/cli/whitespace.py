@@ -8,7 +8,7 @@ import typer
 
 from kamctl import whitespace as ws_core
 from kamctl.cli.common import AT, Output, console, id_argument, invalid_note, load, print_json, print_table
-from kamctl.present import md_inline, md_table, totals
+from kamctl.present import md_inline, md_table, totals, visible
 from kamctl.render import plain, whitespace_grid, whitespace_view
 
 def whitespace(
@@ -67,7 +67,7 @@ def _table(grids: list, summary: list[dict[str, Any]], names: dict[str, str], se
         typer.echo("No account lists buying centres yet (buying_centres: in the account file).", err=True)
     for g in grids:
         view = whitespace_view(g, settings)
-        out.print(f"{view['name']} ({view['id']}), {view['currency']}", markup=False)
+        out.print(f"{visible(view['name'], False)} ({view['id']}), {view['currency']}", markup=False)
         rows = [[c["name"], *c["cells"], c["share"]] for c in view["centres"]]
         print_table(out, [("Buying centre", "key"), *((o, "text") for o in view["offerings"]),
                           ("Share of wallet", "text")], rows)
