@@ -13,3 +13,6 @@ _.ignore_aliases
 AUDIENCES  # the audiences FIELDS may name; tests/test_audience.py holds FIELDS to it
 STAGE_FORECAST  # read by kamctl/model/account.py (Opportunity.forecast_category), which vulture skips
 FORECAST_OVERRIDES  # the values of Opportunity.forecast, in kamctl/model/account.py
+regular  # Coverage members, reached by value from account files (Coverage("deep"))
+deep
+_.in_file  # `kamctl whitespace --format json`: a cell only an opportunity names

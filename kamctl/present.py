@@ -215,3 +215,35 @@ def csv_cell(value: Any) -> Any:
     # the writer quotes a cell holding LF (its line end) but not one holding a lone CR, which
     # readers would take as the end of the row: line breaks inside a cell are written as LF
     return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
+# --- whitespace ------------------------------------------------------------------------------------
+
+
+def whitespace_cell(cell: Any, currency: str) -> str:
+    """A whitespace cell in words (kamctl.whitespace.Cell): its status, the amount that counts for
+    it (our current sales when sold, else the potential), who holds it, the open opportunities."""
+    if cell is None:
+        return ""
+    status = getattr(cell.status, "value", cell.status)
+    parts = [label(cell.status) if status else "status not known"]
+    if status == "competitor" and cell.competitor:
+        parts[0] += f" ({cell.competitor})"
+    if cell.opportunities:
+        parts[0] += " " + ", ".join(cell.opportunities)
+    amount = cell.current if status == "sold" else cell.potential
+    if amount is not None:
+        parts.append(money(amount, currency))
+    return ", ".join(parts)
+
+
+def wallet_share(share: Any, currency: str) -> str:
+    """Share of wallet in words (kamctl.whitespace.Share): '25% (400,000 of 1,600,000 EUR)'."""
+    if share.share is not None:
+        shown = f"{percent(share.share)} ({money(share.ours)} of {money(share.spend, currency)})"
+        if share.of and share.known < share.of:
+            shown += f"; {share.known} of {share.of} buying centres known"
+        return shown
+    if share.spend is None:
+        return "not known (no category spend)"
+    return f"not known (spend {money(share.spend, currency)}, our sales not recorded)"

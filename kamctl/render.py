@@ -22,11 +22,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from kamctl import fsafe, portfolio
+from kamctl import fsafe, portfolio, whitespace
 from kamctl.assessment import Assessments
 from kamctl.ids import did_you_mean
 from kamctl.present import (_plain, label, md_cell, md_inline, md_text, mermaid_label, money, number, percent, score,
-                            totals, words)
+                            totals, wallet_share, whitespace_cell, words)
 from kamctl.sandbox import TemplateLimit, generate, guarded, sandbox
 from kamctl.model import audience
 from kamctl.model.account import Account, DecisionMaker
@@ -323,7 +323,31 @@ def account_context(account_id: str, loaded: Any, settings: Any, as_of: dt.date 
     for survey in sorted(account.performance.surveys, key=lambda s: s.date, reverse=True):
         moments.update((m.strip(), None) for m in survey.moments_of_truth if m.strip() and m.strip() not in moments)
     context["moments_of_truth"] = list(moments)
+    context["whitespace"] = whitespace_view(whitespace_grid(account_id, account, settings), settings)
     return {**plain(context), "account": account_data(account, settings), "summary": summary_data(assessed.summary)}
+
+
+def whitespace_grid(account_id: str, account: Any, settings: Any) -> whitespace.Grid | None:
+    """The account's whitespace grid (kamctl.whitespace), None when it lists no buying centre."""
+    if not account.buying_centres:
+        return None
+    return whitespace.grid(account_id, account, [o.id for o in settings.offerings], settings.company.currency)
+
+
+def whitespace_view(grid: whitespace.Grid | None, settings: Any) -> dict[str, Any] | None:
+    """A grid in words, as the plan and `kamctl whitespace --format markdown|table` show it: the
+    offerings' names, per centre its cells (one per offering, '' where none) and share of wallet."""
+    if grid is None:
+        return None
+    names = {o.id: o.name for o in settings.offerings}
+    return {
+        "id": grid.account, "name": grid.name, "currency": grid.currency,
+        "offerings": [names.get(o, o) for o in grid.offerings],
+        "centres": [{"id": c.id, "name": c.name, "kind": words(c.kind) if c.kind else None,
+                     "cells": [whitespace_cell(c.cells.get(o), grid.currency) for o in grid.offerings],
+                     "share": wallet_share(c.share, grid.currency)} for c in grid.centres],
+        "share": wallet_share(grid.share, grid.currency),
+    }
 
 
 def account_data(account: Any, settings: Any) -> dict[str, Any]:
@@ -456,10 +480,14 @@ def render_portfolio(accounts: list[tuple[str, Any]], settings: Any, root: Path 
 
 
 def relationship_map(account: Any, settings: Any) -> str | None:
-    """A Mermaid flowchart linking each decision maker to our counterpart (None: no decision makers).
+    """A Mermaid flowchart of the customer's people (None: no decision makers): each with their
+    attitude and our coverage, the reporting tree (boss --> report), influence as dotted lines, and
+    beside each person our counterpart, linked with the strength and the relationship levels now and
+    wanted. Attitudes colour the people (one class each).
 
     Node ids are generated (dm1, us1, ...), labels are quoted with Mermaid entity codes, so names
-    with quotes, brackets, colons or non-ASCII letters cannot break the diagram.
+    with quotes, brackets, colons or non-ASCII letters cannot break the diagram. A reports_to or
+    influences naming nobody (KAM409) is left out.
     """
     dms = account.decision_makers
     if not dms:
@@ -468,22 +496,55 @@ def relationship_map(account: Any, settings: Any) -> str | None:
     for dm in dms:
         if dm.counterpart and dm.counterpart.strip() and dm.counterpart.strip() not in ours:
             ours[dm.counterpart.strip()] = f"us{len(ours) + 1}"
+    node = {}
+    for i, dm in enumerate(dms, 1):
+        node.setdefault(dm.key, f"dm{i}")
     lines = ["flowchart LR",
              f'  subgraph customer["{mermaid_label(account.name)}"]']
     for i, dm in enumerate(dms, 1):
         label = mermaid_label(dm.name)
         if dm.title:
             label += "<br>" + mermaid_label(dm.title)
+        stands = [s for s in (dm.attitude, f"coverage {dm.coverage.label}" if dm.coverage else None) if s]
+        if stands:
+            label += "<br>" + mermaid_label(", ".join(stands))
         lines.append(f'    dm{i}["{label}"]')
     lines.append("  end")
     if ours:
         lines.append(f'  subgraph ours["{mermaid_label(settings.company.name)}"]')
-        for name, node in ours.items():
-            lines.append(f'    {node}["{mermaid_label(name)}"]')
+        for name, us in ours.items():
+            lines.append(f'    {us}["{mermaid_label(name)}"]')
         lines.append("  end")
     for i, dm in enumerate(dms, 1):
         if dm.counterpart and dm.counterpart.strip():
-            node = ours[dm.counterpart.strip()]
-            link = f' -- "strength {dm.strength}/5" --- ' if dm.strength else " --- "
-            lines.append(f"  {node}{link}dm{i}")
+            said = [f"strength {dm.strength}/5" if dm.strength else None,
+                    f"now {dm.level_now.label}" if dm.level_now else None,
+                    f"want {dm.level_wanted.label}" if dm.level_wanted else None]
+            text = ", ".join(s for s in said if s)
+            link = f' -- "{mermaid_label(text)}" --- ' if text else " --- "
+            lines.append(f"  {ours[dm.counterpart.strip()]}{link}dm{i}")
+    for i, dm in enumerate(dms, 1):
+        boss = node.get(dm.reports_to) if dm.reports_to else None
+        if boss is not None and boss != f"dm{i}":
+            lines.append(f"  {boss} --> dm{i}")
+    for i, dm in enumerate(dms, 1):
+        for other in dict.fromkeys(dm.influences):
+            target = node.get(other)
+            if target is not None and target != f"dm{i}":
+                lines.append(f'  dm{i} -. "influences" .-> {target}')
+    attitudes = {dm.attitude for dm in dms if dm.attitude}
+    for attitude, style in ATTITUDE_STYLES.items():
+        if attitude in attitudes:
+            members = ",".join(f"dm{i}" for i, dm in enumerate(dms, 1) if dm.attitude == attitude)
+            lines += [f"  classDef {attitude} {style}", f"  class {members} {attitude}"]
     return "\n".join(lines)
+
+
+# the colour of each attitude in the relationship map: green for us, grey neutral, red against
+ATTITUDE_STYLES = {
+    "champion": "fill:#b7e4c7,stroke:#2d6a4f",
+    "supporter": "fill:#d8f3dc,stroke:#40916c",
+    "neutral": "fill:#e9ecef,stroke:#6c757d",
+    "sceptic": "fill:#ffe5d9,stroke:#e76f51",
+    "opponent": "fill:#ffccd5,stroke:#c9184a",
+}

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from kamctl.model.account import Quadrant
+from kamctl.model.account import Level, Quadrant, WhitespaceStatus
 from kamctl.pipeline import quarter
 from kamctl.resources import data_dir
 from kamctl.model.account import AXES, FIVE_QUESTIONS, FarmerCycle, FiveForces, Strategy
@@ -59,7 +59,8 @@ def account_text(account_id: str, name: str, schema_ref: str) -> str:
     questions = [{"name": q, "description": Strategy.model_fields[q].description} for q in FIVE_QUESTIONS]
     return _env().get_template("account.yaml.j2").render(
         id=account_id, name=name, schema_ref=schema_ref, axes=_axes(Settings()), questions=questions,
-        cycle=[c.value for c in FarmerCycle], forces=list(FiveForces.model_fields))
+        cycle=[c.value for c in FarmerCycle], forces=list(FiveForces.model_fields),
+        levels=[lv.value for lv in Level], whitespace_statuses=[s.value for s in WhitespaceStatus])
 
 
 def sample_account_text(schema_ref: str, today: dt.date | None = None) -> str:

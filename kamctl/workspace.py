@@ -351,7 +351,7 @@ def _validate_into(loaded: LoadedAccount, doc: Any) -> None:
     else:
         account, errors = validate(Account, doc)
         loaded.findings.extend(errors)
-        loaded.findings.extend(duplicate_ids(doc, ("opportunities", "decision_makers")))
+        loaded.findings.extend(duplicate_ids(doc, ("opportunities", "decision_makers", "buying_centres")))
         if not any(f.severity is Severity.error for f in loaded.findings):
             loaded.account = account
     loaded.findings = [_with_account(f, loaded.id) for f in loaded.findings]

@@ -109,6 +109,8 @@ class _Marked:
             return self.value(args[0], path, shown, model, name)
         if origin is list:
             return [self.value(args[0], path, shown, model, name)]
+        if origin is dict:  # an id -> model mapping: the key is a marker too
+            return {self.value(args[0], path, shown, model, name): self.value(args[1], path, shown, model, name)}
         if origin in (typing.Union, types.UnionType):
             return self.value(next(a for a in args if a is not type(None)), path, shown, model, name)
         if origin is typing.Literal:

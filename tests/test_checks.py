@@ -114,7 +114,35 @@ CASES: dict[str, tuple[str, str]] = {
     "KAM903": ("owner:  # <-\n  name: Fay\n  role: farmer\n", "owner:\n  name: Fay\n  role: farmer\n  cycle: seeding\n"),
     "KAM702": ("performance:\n  alerts:\n    - date: 2026-06-01\n      message: Buyer asked for a rival quote  # <-\n",
                "performance:\n  alerts:\n    - date: 2026-06-01\n      message: Buyer asked for a rival quote\n      resolved: true\n"),
+    "KAM406": ("decision_makers:\n  - name: A\n    influence: high  # <-\n    attitude: sceptic\n",
+               "decision_makers:\n  - name: A\n    influence: high\n    attitude: sceptic\n    counterpart: X\n"
+               "  - {name: B, influence: high, attitude: supporter}\n  - {name: C, influence: low}\n"),
+    "KAM407": (scores(marked="") + "decision_makers:  # <-\n  - {name: A, attitude: supporter}\n",
+               scores(marked="") + "decision_makers:\n  - {name: A, attitude: champion}\n"),
+    "KAM408": ("decision_makers:\n  - name: A\n    buying_role: economic_buyer\n    coverage: none  # <-\n",
+               "decision_makers:\n  - name: A\n    buying_role: economic_buyer\n    coverage: contact\n"
+               "  - {name: B, buying_role: user}\n"),
+    "KAM409": ("decision_makers:\n  - {id: ann, name: Ann}\n  - id: bo\n    name: Bo\n    reports_to: anne  # <-\n",
+               "decision_makers:\n  - {id: ann, name: Ann, influences: [bo]}\n  - id: bo\n    name: Bo\n    reports_to: ann\n"),
+    "KAM410": ("decision_makers:\n  - {id: cy, name: Cy}\n  - id: ann\n    name: Ann\n    reports_to: bo  # <-\n"
+               "  - {id: bo, name: Bo, reports_to: ann}\n",
+               "decision_makers:\n  - {id: cy, name: Cy}\n  - {id: ann, name: Ann, reports_to: cy}\n"
+               "  - {id: bo, name: Bo, reports_to: ann}\n"),
+    "KAM510": ("buying_centres:\n  - id: plant\n    name: Plant\n    offerings:\n      films:\n        status: potential  # <-\n"
+               "      labels: {status: potential}\n"
+               "opportunities:\n  - {id: o1, title: Labels, centre: plant, offering: labels}\n",
+               "buying_centres:\n  - id: plant\n    name: Plant\n    offerings:\n      films:\n        status: potential\n"
+               "      labels: {status: competitor, competitor: Rival}\n"
+               "plan:\n  objectives:\n    - title: Grow\n      strategies:\n        - title: Films\n          tactics:\n"
+               "            - {title: Trial, centre: plant, offering: films}\n"),
+    "KAM511": ("buying_centres:\n  - id: plant\n    name: Plant\n    offerings:\n      film:  # <-\n        status: sold\n",
+               "buying_centres:\n  - id: plant\n    name: Plant\n    offerings:\n      films:\n        status: sold\n"
+               "opportunities:\n  - {id: o1, title: Film, centre: plant, offering: films}\n"),
 }
+
+# kam.yaml for a case (both accounts): the whitespace rules need offerings
+CASE_SETTINGS = {code: "offerings:\n  - {id: films, name: Films}\n  - {id: labels, name: Labels}\n"
+                 for code in ("KAM510", "KAM511")}
 
 
 def _account(body: str) -> str:
@@ -134,7 +162,7 @@ def _check(tmp_path, body: str, code: str | None = None, settings: str = "", as_
 @pytest.mark.parametrize("code", sorted(CASES))
 def test_rule_triggers_at_the_marked_line(tmp_path, code):
     body, _ = CASES[code]
-    result = _check(tmp_path, body, code)
+    result = _check(tmp_path, body, code, settings=CASE_SETTINGS.get(code, ""))
     found = [f for f in result.findings if f.rule == code]
     assert len(found) == 1, result.findings
     marked = next(i for i, ln in enumerate(_account(body).splitlines(), 1) if "# <-" in ln)
@@ -146,7 +174,8 @@ def test_rule_triggers_at_the_marked_line(tmp_path, code):
 @pytest.mark.parametrize("code", sorted(CASES))
 def test_rule_quiet_on_a_good_account(tmp_path, code):
     _, body = CASES[code]
-    assert [f for f in _check(tmp_path, body, code).findings if f.rule == code] == []
+    found = _check(tmp_path, body, code, settings=CASE_SETTINGS.get(code, "")).findings
+    assert [f for f in found if f.rule == code] == []
 
 
 def test_every_check_rule_has_a_case():

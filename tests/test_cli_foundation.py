@@ -56,13 +56,15 @@ def test_init_in_the_current_folder(tmp_path, kamctl, monkeypatch):
 def test_init_kam_yaml_holds_the_defaults(tmp_path, kamctl):
     """The commented kam.yaml spells out the defaults: loading it equals loading an empty one, but
     for the one policy it sets on purpose (the strategy, plan and relationship rules are errors for
-    Strategic accounts)."""
+    Strategic accounts) and the offerings the sample account's whitespace grid names."""
     from kamctl.model.settings import Settings
 
     ws = tmp_path / "ws"
     kamctl("init", ws)
     data = read_file(ws / "kam.yaml").data
-    strict = {"checks": {"quadrants": {"strategic": {"error": ["KAM2", "KAM3", "KAM4"]}}}}
+    strict = {"checks": {"quadrants": {"strategic": {"error": ["KAM2", "KAM3", "KAM4"]}}},
+              "offerings": [{"id": "films", "name": "Packaging films"}, {"id": "labels", "name": "Labels and sleeves"},
+                            {"id": "logistics", "name": "Contract logistics"}]}
     assert Settings.model_validate(data) == Settings.model_validate(strict)
 
 

@@ -63,6 +63,11 @@ def test_every_mermaid_block_renders(kamctl, tmp_path):
     blocks = rendered_blocks(kamctl, tmp_path)
     kinds = {b.split(None, 1)[0] for _, b in blocks}
     assert {"quadrantChart", "flowchart"} <= kinds, kinds
+    # the relationship map's reporting tree, dotted influence lines and attitude classes are drawn
+    # somewhere (examples/ use them), so Mermaid parses each kind of line
+    maps = "\n".join(b for _, b in blocks if b.startswith("flowchart"))
+    for line in (" --> dm", ' -. "influences" .-> dm', "classDef champion ", "class dm", ", now ", "coverage "):
+        assert line in maps, line
     # one mmdc call for all blocks: a Markdown input renders each block to its own SVG
     source = tmp_path / "all.md"
     (tmp_path / "svg").mkdir()

@@ -120,7 +120,7 @@ def _rules() -> dict[str, str]:
 
 def rule_table() -> str:
     """The README's rule table, made from the rule registry: code, name, and what the rule checks
-    (the first paragraph of its function's docstring, "(alert)" or "(info)" from the rule itself).
+    (the first paragraph of its function's docstring; "(alert)", "(error)" or "(info)" from the rule).
 
     Adding a rule is its function in a family module (and its tests): this table is regenerated
     with `KAMCTL_GOLDEN=1 pytest tests/test_readme_tables.py`, never written by hand."""
@@ -134,8 +134,8 @@ def rule_table() -> str:
         assert what, f"{code}: the rule's function has no docstring saying what it checks"
         if code in checks.ALERTS:
             what += " (alert)"
-        elif rule.severity.value == "info":
-            what += " (info)"
+        elif rule.severity.value != "warning":
+            what += f" ({rule.severity.value})"
         rows.append(f"| {code} | {rule.name} | {what} |")
     return "\n".join(rows) + "\n"
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from kamctl.checks import level, opportunities, performance, plan, relationships, selection, staleness, strategy
+from kamctl.checks import whitespace
 from kamctl.checks.registry import CheckFn, Context, checks_in
 from kamctl.findings import Finding, Severity, sort_key
 from kamctl.model.account import AGENDA, CHARTER, FIVE_QUESTIONS, PAST_GATE, filled
@@ -27,7 +28,7 @@ from kamctl.scoring import Summary, summarise
 from kamctl.checks.plan import TACTIC_NEEDS
 from kamctl.checks.opportunities import decided
 
-RULE_MODULES = (strategy, plan, relationships, opportunities, performance, level, staleness, selection)
+RULE_MODULES = (strategy, plan, relationships, opportunities, performance, level, staleness, selection, whitespace)
 
 
 def _registry() -> tuple[dict[str, Rule], dict[str, tuple[Rule, CheckFn]], frozenset[str]]:

@@ -54,6 +54,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sales": ("kamctl.cli.update", "Record the sales achieved in a period (the edit keeps the file's comments)."),
     "site": ("kamctl.cli.site",
              "The portfolio as a static HTML site with SVG charts: index, one page per account, pipeline."),
+    "whitespace": ("kamctl.cli.whitespace", "Buying centres against our offerings per account, with share of wallet, "
+                   "and the potential not yet pursued."),
 }
 
 

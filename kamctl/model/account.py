@@ -16,8 +16,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, fiel
 
 from kamctl.ids import MAX_ID_LENGTH, SLUG, slugify
 from kamctl.model.vocabulary import (  # noqa: F401 - re-exported: the models' vocabulary
-    CHAIN, DECISIONS, END_STAGES, FINAL_STAGES, FORECAST_OVERRIDES, GATE, OPEN_STAGES,
-    OUTCOMES, PAST_GATE, STAGE_FORECAST, UNSCORED, WON_STAGES, ForecastCategory, Level, Quadrant, Stage, label)
+    CHAIN, DECISIONS, END_STAGES, FINAL_STAGES, FORECAST_OVERRIDES, GATE, OPEN_STAGES, OUTCOMES, PAST_GATE,
+    STAGE_FORECAST, UNSCORED, WON_STAGES, Coverage, ForecastCategory, Level, Quadrant, Stage, WhitespaceStatus,
+    label)
 
 
 
@@ -212,6 +213,8 @@ class Tactic(Model):
     def key(self) -> str:
         """The id commands name it by: id, else the title as a slug (cut to the id length)."""
         return self.id or slugify(self.title)[:MAX_ID_LENGTH].strip("-") or "x"
+    centre: Annotated[str, Field(pattern=SLUG)] | None = Field(default=None, description="The buying centre (id) whose whitespace it works on.")
+    offering: Annotated[str, Field(pattern=SLUG)] | None = Field(default=None, description="The offering (kam.yaml offerings id) it works on.")
 
 
 class PlanStrategy(Model):
@@ -254,6 +257,11 @@ class DecisionMaker(Model):
     personal_agenda: Text | None = Field(default=None, description="What is their personal/social agenda?")
     recognised_by: Text | None = Field(default=None, description="By whom do they need to be recognised?")
     measured_by: Text | None = Field(default=None, description="How are they measured?")
+    reports_to: Annotated[str, Field(pattern=SLUG)] | None = Field(default=None, description="The decision maker (id) they report to: the org chart.")
+    influences: list[Annotated[str, Field(pattern=SLUG)]] = Field(default_factory=list, description="Decision makers (ids) they sway outside the reporting line.")
+    coverage: Coverage | None = Field(default=None, description="How deeply we know them: none, contact, regular, deep.")
+    level_now: Level | None = Field(default=None, description="Our relationship with them now (the four levels).")
+    level_wanted: Level | None = Field(default=None, description="The relationship with them we want.")
 
     @property
     def key(self) -> str:
@@ -332,6 +340,8 @@ class Opportunity(Model):
     vision: Text | None = Field(default=None, description="The vision of life once it is solved (the rainmaker's second question).")
     notes: Text | None = None
     history: list[HistoryEntry] = Field(default_factory=list)
+    centre: Annotated[str, Field(pattern=SLUG)] | None = Field(default=None, description="The buying centre (id) it is for: its whitespace cell is an open opportunity.")
+    offering: Annotated[str, Field(pattern=SLUG)] | None = Field(default=None, description="The offering (kam.yaml offerings id) it sells.")
 
     def reached(self, stage: Stage) -> bool:
         """Whether the opportunity ever got to `stage`; the one rule every view uses.
@@ -438,6 +448,7 @@ class Revenue(Model):
     current: Money | None = None
     potential: Money | None = None
     currency: Currency | None = None
+    category_spend: Money | None = Field(default=None, description="The customer's total annual spend in our category (for share of wallet).")
 
 
 # --- competitive context --------------------------------------------------------------------------
@@ -456,6 +467,30 @@ class FiveForces(Model):
     buyer_power: Force | None = None
     threat_of_substitutes: Force | None = None
     threat_of_new_entrants: Force | None = None
+
+
+# --- whitespace: buying centres against our offerings ---------------------------------------------
+
+
+class WhitespaceCell(Model):
+    """One offering at one buying centre: where it stands, and its annual value to us."""
+
+    status: WhitespaceStatus | None = Field(default=None, description="sold, open_opportunity, potential, competitor or not_relevant; an open opportunity naming the centre and offering makes it open_opportunity.")
+    current: Money | None = Field(default=None, description="Our annual sales of the offering there now.")
+    potential: Money | None = Field(default=None, description="The annual value it could be worth to us.")
+    competitor: Text | None = Field(default=None, description="Who holds it, when a competitor does.")
+    notes: Text | None = None
+
+
+class BuyingCentre(Model):
+    """A part of the customer that buys on its own: a business unit, a site or a region."""
+
+    id: Annotated[str, Field(pattern=SLUG)]
+    name: Text
+    kind: Literal["business_unit", "site", "region"] | None = None
+    category_spend: Money | None = Field(default=None, description="Its total annual spend in our category (for share of wallet).")
+    offerings: dict[Annotated[str, Field(pattern=SLUG)], WhitespaceCell] = Field(
+        default_factory=dict, description="One cell per offering (kam.yaml offerings id); amounts in the account's currency.")
 
 
 # --- the account -----------------------------------------------------------------------------------
@@ -482,6 +517,7 @@ class Account(Model):
     performance: Performance = Field(default_factory=Performance)
     five_forces: FiveForces = Field(default_factory=FiveForces)
     notes: Text | None = None
+    buying_centres: list[BuyingCentre] = Field(default_factory=list, description="The whitespace grid: buying centres against our offerings.")
 
     def currency(self, company: str) -> str:
         """The account's currency: revenue.currency, else company (kam.yaml company.currency)."""

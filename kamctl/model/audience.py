@@ -62,6 +62,8 @@ def nested_model(annotation: Any) -> type[BaseModel] | None:
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
         return nested_model(typing.get_args(annotation)[0])
+    if origin is dict:  # a mapping of ids to models (buying centre offerings)
+        return nested_model(typing.get_args(annotation)[1])
     if origin in (list, tuple, typing.Union, types.UnionType):
         for arg in typing.get_args(annotation):
             found = nested_model(arg)
@@ -84,5 +86,8 @@ def visible(data: Any, model: type[BaseModel], readers: frozenset[str] = CUSTOME
             continue
         field = model.model_fields.get(name)
         inner = None if field is None else nested_model(field.annotation)
-        out[name] = value if inner is None else visible(value, inner, readers)
+        if inner is not None and typing.get_origin(field.annotation) is dict and isinstance(value, dict):
+            out[name] = {key: visible(item, inner, readers) for key, item in value.items()}
+        else:
+            out[name] = value if inner is None else visible(value, inner, readers)
     return out

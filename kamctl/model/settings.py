@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, Strict, create_model, model_validator
 
 from kamctl.findings import Severity
+from kamctl.ids import SLUG
 from kamctl.model.account import (AXES, GATE_QUESTIONS, QUALIFICATION, UNSCORED, Currency, Model, Quadrant, Stage,
                                   factor_names)
 
@@ -187,6 +188,13 @@ class Health(Model):
         default=30, description="Days after the newest dated entry that the plan still counts as fully fresh.")
 
 
+class Offering(Model):
+    """One of our offerings: a column of every account's whitespace grid."""
+
+    id: Annotated[str, Field(pattern=SLUG)]
+    name: str
+
+
 class Settings(Model):
     """kam.yaml: the workspace settings."""
 
@@ -197,3 +205,4 @@ class Settings(Model):
     checks: Checks = Field(default_factory=Checks)
     health: Health = Field(default_factory=Health)
 
+    offerings: list[Offering] = Field(default_factory=list, description="What we sell, in the whitespace grid's order.")

@@ -134,9 +134,52 @@ OUTCOMES = {"won": WON_STAGES[0], "lost": Stage.lost}  # what closing leads to
 PAST_GATE = CHAIN[CHAIN.index(GATE) + 1:] + (Stage.no_go,)
 
 
+# --- relationship map and whitespace ------------------------------------------------------------
+
+
+class Coverage(str, Enum):
+    """How deeply we know a decision maker, lowest first (a fixed scale, the same for every account):
+    none: we have never met them; contact: we have met, nothing regular; regular: regular contact,
+    we know their agenda; deep: they confide in us and we would hear of a change early."""
+
+    none = "none"
+    contact = "contact"
+    regular = "regular"
+    deep = "deep"
+
+    @property
+    def label(self) -> str:
+        return self.value
+
+    @property
+    def covered(self) -> bool:
+        """Whether we are in touch at all: contact or deeper."""
+        return self is not Coverage.none
+
+
+class WhitespaceStatus(str, Enum):
+    """Where one offering stands at one buying centre, in the grid's order."""
+
+    sold = "sold"
+    open_opportunity = "open_opportunity"
+    potential = "potential"
+    competitor = "competitor"
+    not_relevant = "not_relevant"
+
+    @property
+    def label(self) -> str:
+        return _WHITESPACE_LABELS[self]
+
+
+_WHITESPACE_LABELS = {WhitespaceStatus.sold: "sold", WhitespaceStatus.open_opportunity: "open opportunity",
+                      WhitespaceStatus.potential: "potential", WhitespaceStatus.competitor: "competitor holds it",
+                      WhitespaceStatus.not_relevant: "not relevant"}
+
+
 def label(value: Any) -> str:
-    """The display label of a level or stage given as enum or value; other text unchanged."""
-    for enum in (Level, Stage, ForecastCategory):
+    """The display label of a level, stage, forecast category, coverage or whitespace status given as enum or value;
+    other text unchanged."""
+    for enum in (Level, Stage, ForecastCategory, Coverage, WhitespaceStatus):
         try:
             return enum(value).label
         except ValueError:
