@@ -214,7 +214,7 @@ def _findings(tmp_path, body: str, settings: str = SETTINGS):
     import datetime as dt
 
     from kamctl.checks import run
-    from kamctl.workspace import load_workspace
+    from kamctl.loader import load_workspace
 
     root = make_workspace(tmp_path / "ws", {"acc": "name: Acc\n" + body}, settings)
     ws = load_workspace(root)
