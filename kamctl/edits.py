@@ -379,14 +379,18 @@ def _apply_change(file: str | Path, opp_id: str, change: Any, root: Any) -> bool
     opp = find(rt.data, opp_id)
     if opp is None:
         raise write.EditError(f"{file}: no opportunity '{opp_id}' in the round-trip view of the file")
-    flow = history_is_flow(rt.data, opp, outline.flow if outline else None)
+    record_change(rt, opp, change, history_is_flow(rt.data, opp, outline.flow if outline else None))
+    return save(rt)
+
+
+def record_change(rt: write.RoundTrip, opp: Any, change: Any, flow: bool) -> None:
+    """Put a planned change into an opportunity of an open file: its stage, decision and history entry."""
     set_key(opp, "stage", change.stage.value, OPPORTUNITY_KEYS)
     if change.decision is not None:
         set_key(opp, "decision", _entry_map(change.decision, False), OPPORTUNITY_KEYS)
     if opp.get("history") is None:
         set_key(opp, "history", _cs(), OPPORTUNITY_KEYS)
     append_item(rt, opp, "history", _entry_map(change.entry, flow))
-    return save(rt)
 
 
 def add_opportunity(file: str | Path, fields: dict[str, Any], entry: dict[str, Any], root: Any = None) -> bool:
@@ -401,17 +405,34 @@ def _add_opportunity(file: str | Path, fields: dict[str, Any], entry: dict[str, 
                                                                                        and fields["id"]]):
         raise write.EditError(f"{file} already has an opportunity '{fields['id']}' (added since it was read)")
     flow = history_is_flow(rt.data, None, outline.flow if outline else None)
-    opp = _cm()
-    for key in OPPORTUNITY_KEYS:
-        if fields.get(key) is not None:
-            opp[key] = _number(fields[key]) if key == "value" else fields[key]
-    history = _cs()
-    history.append(_entry_map(entry, flow))
-    opp["history"] = history
-    if rt.data.get("opportunities") is None:
-        set_key(rt.data, "opportunities", _cs(), tuple(Account.model_fields))
-    append_item(rt, rt.data, "opportunities", opp)
+    record = {key: fields[key] for key in OPPORTUNITY_KEYS if fields.get(key) is not None}
+    append_record(rt, rt.data, "opportunities", {**record, "history": [entry]}, flow)
     return save(rt)
+
+
+def append_record(rt: write.RoundTrip, parent: Any, key: str, fields: dict[str, Any], flow: bool = True) -> None:
+    """Append fields (in their order) as a block mapping to the list parent[key], made when missing;
+    a list of dicts among them (a history) is written one flow mapping a line when flow."""
+    item = _cm()
+    for name, value in fields.items():
+        if isinstance(value, list):
+            entries = _cs()
+            for entry in value:
+                entries.append(_entry_map(entry, flow))
+            value = entries
+        item[name] = _number(value) if name == "value" else value
+    if parent.get(key) is None:
+        set_key(parent, key, _cs(), tuple(Account.model_fields))
+    append_item(rt, parent, key, item)
+
+
+def set_field(mapping: Any, key: str, value: Any, order: tuple[str, ...]) -> None:
+    """set_key for a value (an amount written 120000, not 120000.0); a dict becomes a new block mapping."""
+    if isinstance(value, dict):
+        value = _entry_map(value, False)
+    elif isinstance(value, float):
+        value = _number(value)
+    set_key(mapping, key, value, order)
 
 
 def save(rt: write.RoundTrip) -> bool:

@@ -43,6 +43,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
             "Add opportunities and move them through the pipeline stages (edits keep the file's comments)."),
     "render": ("kamctl.cli.render",
                "Render Markdown with Jinja templates (the workspace's templates/ first, then the built-in ones)."),
+    "import": ("kamctl.cli.crm",
+               "Bring key accounts in from the CRM: Salesforce or HubSpot exports, or any CSV with a map."),
+    "export": ("kamctl.cli.crm", "Write the portfolio out: Salesforce CSVs, or JSON with the computed results."),
 }
 
 

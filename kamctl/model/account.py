@@ -59,6 +59,7 @@ MONEY_MAX = 1e15  # far above any deal; the bound keeps sums of many values fini
 Money = Annotated[float, Strict(), Field(ge=0, le=MONEY_MAX, allow_inf_nan=False)]
 Text = str
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. EUR")]
+CRM_ID = "The record's id in the CRM (Salesforce Id, HubSpot Record ID): `kamctl import` matches on it."
 
 
 # --- identify: factors -----------------------------------------------------------------------------
@@ -247,6 +248,7 @@ class DecisionMaker(Model):
     personal_agenda: Text | None = Field(default=None, description="What is their personal/social agenda?")
     recognised_by: Text | None = Field(default=None, description="By whom do they need to be recognised?")
     measured_by: Text | None = Field(default=None, description="How are they measured?")
+    crm_id: Text | None = Field(default=None, description=CRM_ID)
 
     @property
     def key(self) -> str:
@@ -294,6 +296,7 @@ class Opportunity(Model):
     vision: Text | None = Field(default=None, description="The vision of life once it is solved (the rainmaker's second question).")
     notes: Text | None = None
     history: list[HistoryEntry] = Field(default_factory=list)
+    crm_id: Text | None = Field(default=None, description=CRM_ID)
 
     def reached(self, stage: Stage) -> bool:
         """Whether the opportunity ever got to `stage`; the one rule every view uses.
@@ -437,6 +440,7 @@ class Account(Model):
     performance: Performance = Field(default_factory=Performance)
     five_forces: FiveForces = Field(default_factory=FiveForces)
     notes: Text | None = None
+    crm_id: Text | None = Field(default=None, description=CRM_ID)
 
     def currency(self, company: str) -> str:
         """The account's currency: revenue.currency, else company (kam.yaml company.currency)."""

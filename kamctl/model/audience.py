@@ -43,7 +43,7 @@ FIELDS: dict[type[BaseModel], dict[str, str]] = {
     Account: _fields(
         customer="name industry owner decision_makers",
         internal="hunted_by revenue attractiveness relative_strength relationship strategy plan opportunities "
-                 "interactions performance five_forces notes"),
+                 "interactions performance five_forces notes crm_id"),
     Owner: _fields(customer="name email", internal="role cycle"),
     Revenue: _fields(internal="current potential currency"),
     Attractiveness: _fields(internal=" ".join(Attractiveness.model_fields)),
@@ -59,8 +59,8 @@ FIELDS: dict[type[BaseModel], dict[str, str]] = {
         customer="name title",
         counterparts="counterpart",
         internal="id buying_role influence attitude strength last_contact business_agenda personal_agenda "
-                 "recognised_by measured_by"),
-    Opportunity: _fields(internal="id title value currency stage close decision dormant_problem vision notes history"),
+                 "recognised_by measured_by crm_id"),
+    Opportunity: _fields(internal="id title value currency stage close decision dormant_problem vision notes history crm_id"),
     Decision: _fields(internal="decision reason by date"),
     HistoryEntry: _fields(internal="stage date note decision reason by forced"),
     Interaction: _fields(internal="date kind title audience status notes"),
