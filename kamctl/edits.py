@@ -217,7 +217,11 @@ def append_item(rt: write.RoundTrip, parent: Any, key: str, item: Any) -> None:
             seq.ca.end = _end_tokens(moved) + list(getattr(seq.ca, "end", None) or [])
         return
     last = len(seq) - 1
-    line, column = seq.lc.item(last)
+    place = (seq.lc.data or {}).get(last)
+    if place is None:  # an item this edit added: nothing of the person's after it
+        seq.append(item)
+        return
+    line, column = place[0], place[1]
     moved = _take_tail(seq, last, column)
     if _blank_before(rt, line) and last > 0 and _is_coll(item):  # the file separates items by a blank line
         item.ca.comment = [None, [_token("\n", 0)]]
@@ -229,7 +233,7 @@ def append_item(rt: write.RoundTrip, parent: Any, key: str, item: Any) -> None:
 
 def _key_column(mapping: Any) -> int:
     """The column of the mapping's keys as read from the file (0 for a mapping kamctl made)."""
-    columns = [pos[1] for pos in getattr(getattr(mapping, "lc", None), "data", {}).values()]
+    columns = [pos[1] for pos in (getattr(getattr(mapping, "lc", None), "data", None) or {}).values()]
     return min(columns) if columns else 0
 
 

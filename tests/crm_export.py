@@ -102,6 +102,10 @@ def salesforce(folder: Path, accounts: int = 200, per_account: int = 3, contacts
                               ROLES[o % len(ROLES)], "true" if k == 0 else "false"])
     header = ["Id", "AccountId", "Name", "StageName", "Amount", "CloseDate", "Probability", "ForecastCategoryName",
               "CurrencyIsoCode", "IsClosed", "IsWon", "CreatedDate", "LastStageChangeDate", "Custom__c"]
+    if len(orows) < 12:  # too small for the bad rows: a clean export
+        _write(folder / "Opportunity.csv", header, orows)
+        _write(folder / "OpportunityContactRole.csv", ["Id", "OpportunityId", "ContactId", "Role", "IsPrimary"], roles)
+        return folder
     orows.insert(5, list(orows[4]))  # a repeated row
     QUIRKS["repeat"] = ("Opportunity.csv", 7)
     orows.insert(9, [opportunity_id(999_999), account_id(999_999), "Orphan deal", "Prospecting", "1000", "2026-05-01",

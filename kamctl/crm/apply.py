@@ -49,8 +49,8 @@ _PLAIN = re.compile(r"^[A-Za-z][A-Za-z0-9 ._,&()/+'-]*$")
 _WORDS = {"true", "false", "null", "yes", "no", "on", "off", "y", "n"}
 
 
-def scalar(value: Any) -> str:
-    """A value as YAML: plain when nothing could misread it, else double-quoted."""
+def scalar(value: Any, flow: bool = False) -> str:
+    """A value as YAML: plain when nothing could misread it (inside a flow mapping: no `,`), else double-quoted."""
     if isinstance(value, (dt.date, Stage)):
         return value.isoformat() if isinstance(value, dt.date) else value.value
     if isinstance(value, bool):
@@ -58,7 +58,7 @@ def scalar(value: Any) -> str:
     if isinstance(value, (int, float)):
         return str(int(value)) if float(value).is_integer() else repr(float(value))
     text = str(value)
-    if _PLAIN.match(text) and text == text.strip() and text.lower() not in _WORDS:
+    if _PLAIN.match(text) and text == text.strip() and text.lower() not in _WORDS and not (flow and "," in text):
         return text
     return yaml_str(text)
 
@@ -72,7 +72,7 @@ def _block(records: list[dict[str, Any]]) -> list[str]:
             first = False
             if isinstance(value, list):
                 lines.append(f"{lead}{name}:")
-                lines += ["      - {" + ", ".join(f"{k}: {scalar(v)}" for k, v in e.items()) + "}" for e in value]
+                lines += ["      - {" + ", ".join(f"{k}: {scalar(v, True)}" for k, v in e.items()) + "}" for e in value]
             else:
                 lines.append(f"{lead}{name}: {scalar(value)}")
     return lines
@@ -188,12 +188,25 @@ def commit(rendered: list[Rendered], root: Path) -> None:
             if r.rt is not None:
                 write.check_writable(folder, r.plan.file.name, r.plan.file)
         for r in rendered:
-            if r.rt is None:
-                fsafe.write_file(folder, r.plan.file.name, r.data, replace=False, durable=True)
+            if r.rt is None:  # flushed together below: one fsync each after all are written costs far less
+                fsafe.write_file(folder, r.plan.file.name, r.data, replace=False)
             else:
                 write.save(r.rt)
+        _flush(folder, [r.plan.file.name for r in rendered if r.rt is None])
     finally:
         os.close(folder)
+
+
+def _flush(folder: int, names: list[str]) -> None:
+    """fsync the new files, then the folder (their names), so a crash after the import keeps them."""
+    for name in names:
+        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0), dir_fd=folder)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    if names:
+        os.fsync(folder)
 
 
 def lock_target(root: Path) -> Path:

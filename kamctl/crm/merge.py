@@ -68,6 +68,8 @@ class Change:
 def _shown(value: Any) -> str:
     if isinstance(value, Stage):
         return value.value
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
     return "(empty)" if value is None else str(value)
 
 
@@ -282,7 +284,7 @@ class Planner:
         when = o.stage_date or self.today
         if floor is not None and when < floor:
             when = floor
-        return {"stage": stage.value, "date": when, "note": f"CRM stage: {o.stage}"}
+        return {"stage": stage.value, "date": when, "note": f"CRM stage {o.stage}"}
 
     def _opportunities(self, plan: FilePlan, account: Any) -> None:
         opps = account.opportunities
