@@ -151,7 +151,7 @@ def salesforce(
     Without --account, --where, --accounts-file or --all, only accounts already in the workspace are
     updated (matched by crm_id). A re-import changes only what changed in the CRM.
 
-    Example: kamctl import salesforce export/ --where 'AnnualRevenue>=1000000' --dry-run
+    Example: kamctl -w examples import salesforce examples/crm/salesforce --where 'AnnualRevenue>=1000000' --dry-run
     """
     _run(ctx, lambda fmt: extract.salesforce(folder, fmt), "Salesforce", account, where, accounts_file,
          everything, strict, dry_run, date_format, date)
@@ -168,7 +168,7 @@ def hubspot(
 
     Deal stages may be labels (Closed Won) or internal ids (closedwon).
 
-    Example: kamctl import hubspot companies.csv contacts.csv deals.csv --account "Acme Corp"
+    Example: kamctl -w examples import hubspot examples/crm/hubspot/companies.csv examples/crm/hubspot/deals.csv --account "Aurora Telecom Europe" --dry-run
     """
     _run(ctx, lambda fmt: extract.hubspot(files, fmt), "HubSpot", account, where, accounts_file,
          everything, strict, dry_run, date_format, date)
@@ -187,7 +187,7 @@ def csv_command(
     The map, e.g.: {account: {crm_id: CustomerNo, name: Customer}, opportunity: {crm_id: DealNo,
     title: Deal, stage: Phase, value: Amount, close: Due}}.
 
-    Example: kamctl import csv deals.csv --map deals-map.yaml --all
+    Example: kamctl -w examples import csv examples/crm/deals.csv --map examples/crm/deals-map.yaml --all --dry-run
     """
     columns = _map(map_file)
     _run(ctx, lambda fmt: extract.mapped(file, columns, fmt), "CSV", account, where, accounts_file,
@@ -214,7 +214,7 @@ def export_salesforce(
 ) -> None:
     """Write Salesforce CSVs (API field names, CRM ids where known) for Data Loader.
 
-    Example: kamctl -w examples export salesforce --out sf-export/
+    Example: kamctl -w examples export salesforce --out sf-export
     """
     ws = load(ctx)
     accounts = [(la.id, la.account) for la in ws.valid_accounts()]

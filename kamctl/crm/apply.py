@@ -91,8 +91,7 @@ def new_text(plan: FilePlan, root: Path) -> str:
     acc = plan.crm
     lines = account_text(plan.account_id, acc.name, schema_ref(root / ACCOUNTS_DIR, root, "account.schema.json")
                          ).split("\n")
-    name = next(i for i, line in enumerate(lines) if line.startswith("name: "))
-    lines.insert(name + 1, f"crm_id: {scalar(acc.crm_id)}")
+    _replace(lines, "crm_id:", [f"crm_id: {scalar(acc.crm_id)}"])
     if acc.industry:
         _replace(lines, "industry:", [f"industry: {scalar(acc.industry)}"])
     owner = _replace(lines, "owner:", ["owner:"])

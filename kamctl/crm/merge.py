@@ -1,7 +1,8 @@
 """What an import changes, planned as data before anything is written.
 
 Accounts, decision makers and opportunities are matched on their crm_id (an item without one is
-adopted when its id is the slug of the CRM name), so a re-import updates and never duplicates.
+adopted when its name, or its id as the slug of the CRM name, matches), so a re-import updates and
+never duplicates.
 Fields split in two kinds:
 
 - kept in step with the CRM (changed when the CRM's value differs): an opportunity's title, value,
@@ -176,6 +177,8 @@ class Planner:
         self.today = today
         self.by_crm = {la.account.crm_id: la for la in loaded if la.account.crm_id}
         self.by_id = {la.id: la for la in loaded}
+        self.by_name = {la.account.name.strip().lower(): la for la in loaded if not la.account.crm_id}
+        self.adopted: set[str] = set()
         self.taken = set(self.by_id)
         self.issues = list(extract.issues)
         self.notes: list[str] = []
@@ -192,11 +195,12 @@ class Planner:
 
     def _account(self, acc: CrmAccount) -> FilePlan:
         loaded = self.by_crm.get(acc.crm_id)
-        if loaded is None:
-            slug = _slug(acc.name, "account")
-            candidate = self.by_id.get(slug)
-            if candidate is not None and candidate.account.crm_id is None and slug in self.taken:
-                loaded = candidate  # written by hand before the first import: adopt it
+        if loaded is None:  # written by hand before the first import (same name, or its slug as file name): adopt it
+            loaded = self.by_name.pop(acc.name.strip().lower(), None) or self.by_id.get(_slug(acc.name, "account"))
+            if loaded is not None and (loaded.account.crm_id is not None or loaded.id in self.adopted):
+                loaded = None
+            if loaded is not None:
+                self.adopted.add(loaded.id)
         if loaded is None:
             account_id = _unique(_slug(acc.name, "account"), self.taken)
             plan = FilePlan(account_id, self.accounts_dir / f"{account_id}.yaml", acc, True)
