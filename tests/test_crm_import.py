@@ -386,3 +386,26 @@ def test_any_csv_with_a_map(tmp_path):
     mapping.write_text("opportunity: {crm_id: Deal No, colour: Deal}\n")
     bad = run("import", "csv", data, "--map", mapping, ws=ws)
     assert bad.exit_code == 2 and "unknown field 'colour'" in bad.output
+
+
+def test_an_export_over_the_size_limit_is_refused(tmp_path, monkeypatch):
+    from kamctl.crm import sources
+
+    export = crm_export.salesforce(tmp_path / "export", accounts=20)
+    monkeypatch.setattr(sources, "MAX_FILE", 1000)
+    ws = make_workspace(tmp_path / "ws")
+    result = run("import", "salesforce", export, "--all", ws=ws)
+    assert result.exit_code == 1 and "the limit is 1,000" in result.output and snapshot(ws) == {}
+
+
+def test_init_writes_the_crm_settings_commented_and_they_validate(tmp_path):
+    ws = tmp_path / "new"
+    assert CliRunner().invoke(app, ["init", str(ws)]).exit_code == 0
+    text = (ws / "kam.yaml").read_text()
+    assert "# crm:\n" in text and "#   date_format: auto" in text
+    lines = text.split("# crm:\n", 1)[1].splitlines()
+    crm = "crm:\n" + "\n".join(line[2:] for line in lines if line.startswith("#   "))
+    (ws / "kam.yaml").write_text(text + "\n" + crm + "\n")
+    assert run("validate", ws=ws).exit_code == 0
+    (ws / "kam.yaml").write_text(text + "\ncrm:\n  stages: {Won: victory}\n")
+    assert run("validate", ws=ws).exit_code != 0

@@ -15,7 +15,7 @@ from kamctl.cli.common import (AT, DATA_PROBLEM, USAGE, as_of_date, fail, load, 
                                print_json, workspace_root, write_output)
 from kamctl.crm import apply, export, extract
 from kamctl.crm.merge import Plan, Selection, SelectionError, plan_import
-from kamctl.crm.sources import SourceError
+from kamctl.crm.sources import DATE_FORMATS, SourceError
 from kamctl.present import plural
 from kamctl.workspace import ACCOUNTS_DIR, display
 from kamctl.yamlio.write import BusyError, ConflictError, locked
@@ -52,7 +52,7 @@ def _names_file(path: Path) -> list[str]:
 
 def _format(value: Optional[str], settings: Any) -> str:
     fmt = (value or settings.crm.date_format).lower()
-    if fmt not in ("auto", "yyyy-mm-dd", "dd/mm/yyyy", "mm/dd/yyyy"):
+    if fmt not in ("auto", *DATE_FORMATS):
         fail(f"--date-format {value!r}: use dd/mm/yyyy, mm/dd/yyyy, yyyy-mm-dd or auto")
     return fmt
 

@@ -15,6 +15,7 @@ from typing import Any, Iterable
 
 from kamctl.crm import sources
 from kamctl.crm.mapping import HUBSPOT, HUBSPOT_KINDS, MAP_FIELDS, SALESFORCE, Columns
+from kamctl.model.account import MONEY_MAX
 from kamctl.crm.sources import CrmAccount, CrmContact, CrmOpportunity, Extract, Issue, SourceError, Table
 
 DATE_FIELDS = ("last_contact", "close", "created", "stage_date")
@@ -79,8 +80,8 @@ def _value(name: str, text: str | None, fmt: str) -> Any:
         return None
     if name == "value":
         amount = sources.number(text)
-        if amount < 0:
-            raise ValueError(f"amount {text} is negative")
+        if amount < 0 or amount > MONEY_MAX:
+            raise ValueError(f"amount {text} is {'negative' if amount < 0 else 'beyond any deal'}")
         return amount
     if name in DATE_FIELDS:
         return sources.date(text, fmt)
