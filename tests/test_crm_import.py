@@ -409,3 +409,28 @@ def test_init_writes_the_crm_settings_commented_and_they_validate(tmp_path):
     assert run("validate", ws=ws).exit_code == 0
     (ws / "kam.yaml").write_text(text + "\ncrm:\n  stages: {Won: victory}\n")
     assert run("validate", ws=ws).exit_code != 0
+
+
+def test_a_file_changed_by_someone_else_meanwhile_stops_the_import_before_any_write(fresh, monkeypatch):
+    from kamctl.crm import apply
+
+    export, ws = fresh
+    edit_csv(export / "Opportunity.csv", crm_export.opportunity_id(0), Amount="42.0")
+    with (export / "Account.csv").open("a", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\r\n").writerow([crm_export.account_id(77_777), "Latecomer Ltd"] + [""] * 7)
+    real = apply.render
+
+    def someone_edits(plan, root):
+        rendered = real(plan, root)
+        path = ws / "accounts" / "alpen-foods.yaml"
+        path.write_text(path.read_text() + "# a person's edit\n")
+        return rendered
+
+    monkeypatch.setattr(apply, "render", someone_edits)
+    before = snapshot(ws)
+    result = run("import", "salesforce", export, "--account", "Latecomer Ltd", ws=ws)
+    assert result.exit_code == 1 and "changed on disk while importing" in result.output
+    after = snapshot(ws)
+    assert "latecomer-ltd.yaml" not in after and after["alpen-foods.yaml"].endswith(b"# a person's edit\n")
+    assert {k: v for k, v in after.items() if k != "alpen-foods.yaml"} == \
+        {k: v for k, v in before.items() if k != "alpen-foods.yaml"}

@@ -57,8 +57,8 @@ def _format(value: Optional[str], settings: Any) -> str:
     return fmt
 
 
-def _show(plan: Plan, root: Path, dry_run: bool) -> None:
-    verb = "would" if dry_run else "will"
+def _show(plan: Plan) -> None:
+    """Each change, one line per file and change (a new file: one line)."""
     for fp in plan.changed:
         shown = display(fp.file)
         if fp.new:
@@ -67,12 +67,11 @@ def _show(plan: Plan, root: Path, dry_run: bool) -> None:
         else:
             for change in fp.changes:
                 typer.echo(f"{shown}: {change.describe()}")
-    added = sum(fp.new for fp in plan.files)
-    updated = sum(bool(fp.changes) for fp in plan.files)
-    unchanged = len(plan.files) - added - updated
-    if dry_run:
-        typer.echo(f"Dry run: {added} account(s) {verb} be added, {updated} updated, {unchanged} unchanged; "
-                   "nothing was written.")
+
+
+def _counts(plan: Plan) -> str:
+    added, updated, unchanged = plan.counts()
+    return f"{added} account(s) added, {updated} updated, {unchanged} unchanged"
 
 
 def _run(ctx: typer.Context, read: Callable[[str], Any], source: str, account: Optional[List[str]],
@@ -122,8 +121,9 @@ def _import(ctx: typer.Context, root: Path, read: Callable[[str], Any], source: 
         typer.echo(f"No key accounts selected from the {source} export ({plural(len(data.accounts), 'account')} in it):"
                    " name them with --account, --where or --accounts-file, or take every one with --all.", err=True)
         return
-    _show(plan, root, dry_run)
+    _show(plan)
     if dry_run:
+        typer.echo(f"Dry run: {_counts(plan).replace(' added', ' would be added')}; nothing was written.")
         return
     try:
         rendered = apply.render(plan, root)
@@ -132,11 +132,8 @@ def _import(ctx: typer.Context, root: Path, read: Callable[[str], Any], source: 
         fail(str(exc), DATA_PROBLEM)
     except (ConflictError, OSError) as exc:
         fail(f"import stopped: {exc}", DATA_PROBLEM)
-    added = sum(fp.new for fp in plan.files)
-    updated = sum(bool(fp.changes) for fp in plan.files)
     skipped = f"; {plural(len(plan.issues), 'row')} skipped (see above)" if plan.issues else ""
-    typer.echo(f"Imported from {source}: {added} account(s) added, {updated} updated, "
-               f"{len(plan.files) - added - updated} unchanged{skipped}.")
+    typer.echo(f"Imported from {source}: {_counts(plan)}{skipped}.")
 
 
 def salesforce(

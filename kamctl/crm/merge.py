@@ -95,6 +95,12 @@ class Plan:
     def changed(self) -> list[FilePlan]:
         return [f for f in self.files if f.new or f.changes]
 
+    def counts(self) -> tuple[int, int, int]:
+        """Accounts added, updated and unchanged."""
+        added = sum(f.new for f in self.files)
+        updated = sum(bool(f.changes) for f in self.files)
+        return added, updated, len(self.files) - added - updated
+
 
 # --- which accounts ----------------------------------------------------------------------------------
 
