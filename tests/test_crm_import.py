@@ -434,3 +434,18 @@ def test_a_file_changed_by_someone_else_meanwhile_stops_the_import_before_any_wr
     assert "latecomer-ltd.yaml" not in after and after["alpen-foods.yaml"].endswith(b"# a person's edit\n")
     assert {k: v for k, v in after.items() if k != "alpen-foods.yaml"} == \
         {k: v for k, v in before.items() if k != "alpen-foods.yaml"}
+
+
+def test_a_decision_maker_with_its_own_id_is_adopted_by_name(tmp_path):
+    export = crm_export.salesforce(tmp_path / "export", accounts=2, per_account=1)
+    ws = make_workspace(tmp_path / "ws", {"alpen-foods": """\
+        name: Alpen Foods
+        decision_makers:
+          - id: anna
+            name: Anna Novak
+            business_agenda: Fewer suppliers
+        """})
+    assert run("import", "salesforce", export, "--date", TODAY, "--account", "Alpen Foods", ws=ws).exit_code == 0
+    text = (ws / "accounts" / "alpen-foods.yaml").read_text()
+    assert "id: anna-novak" not in text and text.count("    name: Anna Novak\n") == 1
+    assert "  - id: anna\n    crm_id: 0035g00000000AAC\n    name: Anna Novak\n" in text

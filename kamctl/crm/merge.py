@@ -167,6 +167,24 @@ def _slug(text: str, fallback: str) -> str:
     return slugify(text)[:60].strip("-") or fallback
 
 
+def _loose(items: list[tuple[Any, tuple[str, ...]]]) -> dict[str, list[Any]]:
+    """Items without a crm_id by each of their keys (id, and the slug of the name or title)."""
+    out: dict[str, list[Any]] = {}
+    for item, keys in items:
+        for k in dict.fromkeys(keys):
+            out.setdefault(k, []).append(item)
+    return out
+
+
+def _adopt(loose: dict[str, list[Any]], slug: str) -> Any:
+    """The hand-written item a CRM record matches (by slug), taken so no other record adopts it."""
+    for item in loose.get(slug, []):
+        for k, items in loose.items():
+            loose[k] = [i for i in items if i is not item]
+        return item
+    return None
+
+
 def _money_differs(a: Any, b: Any) -> bool:
     return (a is None) != (b is None) or (a is not None and abs(float(a) - float(b)) > 0.005)
 
@@ -247,10 +265,10 @@ class Planner:
     def _contacts(self, plan: FilePlan, account: Any) -> None:
         people = account.decision_makers
         by_crm = {dm.crm_id: dm for dm in people if dm.crm_id}
-        loose = {dm.key: dm for dm in people if not dm.crm_id}
+        loose = _loose([(dm, (dm.key, _slug(dm.name, "contact"))) for dm in people if not dm.crm_id])
         ids = {dm.key for dm in people}
         for c in self.contacts.get(plan.crm.crm_id, []):
-            dm = by_crm.get(c.crm_id) or loose.pop(_slug(c.name, "contact"), None)
+            dm = by_crm.get(c.crm_id) or _adopt(loose, _slug(c.name, "contact"))
             if dm is None:
                 record = self._new_contact(c, ids)
                 plan.changes.append(Change("add_contact", ("decision_makers", record["id"]), item=record))
@@ -299,10 +317,10 @@ class Planner:
     def _opportunities(self, plan: FilePlan, account: Any) -> None:
         opps = account.opportunities
         by_crm = {op.crm_id: op for op in opps if op.crm_id}
-        loose = {op.id: op for op in opps if not op.crm_id}
+        loose = _loose([(op, (op.id, new_id(op.title))) for op in opps if not op.crm_id])
         ids = {op.id for op in opps}
         for o in self.opps.get(plan.crm.crm_id, []):
-            op = by_crm.get(o.crm_id) or loose.pop(new_id(o.title), None)
+            op = by_crm.get(o.crm_id) or _adopt(loose, new_id(o.title))
             if op is None:
                 record = self._new_opportunity(o, ids)
                 if record is not None:
