@@ -11,7 +11,7 @@ from typing import Any, Callable, List, Optional
 import typer
 
 from kamctl import fsafe
-from kamctl.cli.common import (AT, DATA_PROBLEM, USAGE, as_of_date, fail, load, parse_date, print_findings,
+from kamctl.cli.common import (DATA_PROBLEM, USAGE, as_of_date, fail, load, parse_date, print_findings,
                                print_json, workspace_root, write_output)
 from kamctl.crm import apply, export, extract
 from kamctl.crm.merge import Plan, Selection, SelectionError, plan_import
@@ -225,7 +225,6 @@ def export_json(
     ctx: typer.Context,
     out: Optional[Path] = typer.Option(None, "--out", help="Write to this file instead of stdout."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Date of the computed results (default: today)."),
-    at: Optional[str] = AT,
 ) -> None:
     """Write the whole portfolio as JSON with the computed results (scores, pipeline, alerts), for BI tools.
 
@@ -233,7 +232,7 @@ def export_json(
     """
     import json
 
-    ws = load(ctx, at=at)
+    ws = load(ctx)
     data = export.portfolio(ws.valid_accounts(), ws.settings, as_of_date(ws, as_of))
     if out is None:
         print_json(data)
