@@ -218,7 +218,11 @@ def append_item(rt: write.RoundTrip, parent: Any, key: str, item: Any) -> None:
             seq.ca.end = _end_tokens(moved) + list(getattr(seq.ca, "end", None) or [])
         return
     last = len(seq) - 1
-    line, column = seq.lc.item(last)
+    place = (seq.lc.data or {}).get(last)
+    if place is None:  # an item this edit added: nothing of the person's after it
+        seq.append(item)
+        return
+    line, column = place[0], place[1]
     moved = _take_tail(seq, last, column)
     if _blank_before(rt, line) and last > 0 and _is_coll(item):  # the file separates items by a blank line
         item.ca.comment = [None, [_token("\n", 0)]]
@@ -230,7 +234,7 @@ def append_item(rt: write.RoundTrip, parent: Any, key: str, item: Any) -> None:
 
 def _key_column(mapping: Any) -> int:
     """The column of the mapping's keys as read from the file (0 for a mapping kamctl made)."""
-    columns = [pos[1] for pos in getattr(getattr(mapping, "lc", None), "data", {}).values()]
+    columns = [pos[1] for pos in (getattr(getattr(mapping, "lc", None), "data", None) or {}).values()]
     return min(columns) if columns else 0
 
 
@@ -380,7 +384,12 @@ def _apply_change(file: str | Path, opp_id: str, change: Any, root: Any) -> bool
     opp = find(rt.data, opp_id)
     if opp is None:
         raise write.EditError(f"{file}: no opportunity '{opp_id}' in the round-trip view of the file")
-    flow = history_is_flow(rt.data, opp, outline.flow if outline else None)
+    record_change(rt, opp, change, history_is_flow(rt.data, opp, outline.flow if outline else None))
+    return save(rt)
+
+
+def record_change(rt: write.RoundTrip, opp: Any, change: Any, flow: bool) -> None:
+    """Put a planned change into an opportunity of an open file: its stage, decision and history entry."""
     set_key(opp, "stage", change.stage.value, OPPORTUNITY_KEYS)
     if change.decision is not None:
         set_key(opp, "decision", _entry_map(change.decision, False), OPPORTUNITY_KEYS)
@@ -393,7 +402,6 @@ def _apply_change(file: str | Path, opp_id: str, change: Any, root: Any) -> bool
     if opp.get("history") is None:
         set_key(opp, "history", _cs(), OPPORTUNITY_KEYS)
     append_item(rt, opp, "history", _entry_map(change.entry, flow))
-    return save(rt)
 
 
 def add_opportunity(file: str | Path, fields: dict[str, Any], entry: dict[str, Any], root: Any = None) -> bool:
@@ -408,17 +416,34 @@ def _add_opportunity(file: str | Path, fields: dict[str, Any], entry: dict[str, 
                                                                                        and fields["id"]]):
         raise write.EditError(f"{file} already has an opportunity '{fields['id']}' (added since it was read)")
     flow = history_is_flow(rt.data, None, outline.flow if outline else None)
-    opp = _cm()
-    for key in OPPORTUNITY_KEYS:
-        if fields.get(key) is not None:
-            opp[key] = _number(fields[key]) if key == "value" else fields[key]
-    history = _cs()
-    history.append(_entry_map(entry, flow))
-    opp["history"] = history
-    if rt.data.get("opportunities") is None:
-        set_key(rt.data, "opportunities", _cs(), tuple(Account.model_fields))
-    append_item(rt, rt.data, "opportunities", opp)
+    record = {key: fields[key] for key in OPPORTUNITY_KEYS if fields.get(key) is not None}
+    append_record(rt, rt.data, "opportunities", {**record, "history": [entry]}, flow)
     return save(rt)
+
+
+def append_record(rt: write.RoundTrip, parent: Any, key: str, fields: dict[str, Any], flow: bool = True) -> None:
+    """Append fields (in their order) as a block mapping to the list parent[key], made when missing;
+    a list of dicts among them (a history) is written one flow mapping a line when flow."""
+    item = _cm()
+    for name, value in fields.items():
+        if isinstance(value, list):
+            entries = _cs()
+            for entry in value:
+                entries.append(_entry_map(entry, flow))
+            value = entries
+        item[name] = _number(value) if name == "value" else value
+    if parent.get(key) is None:
+        set_key(parent, key, _cs(), tuple(Account.model_fields))
+    append_item(rt, parent, key, item)
+
+
+def set_field(mapping: Any, key: str, value: Any, order: tuple[str, ...]) -> None:
+    """set_key for a value (an amount written 120000, not 120000.0); a dict becomes a new block mapping."""
+    if isinstance(value, dict):
+        value = _entry_map(value, False)
+    elif isinstance(value, float):
+        value = _number(value)
+    set_key(mapping, key, value, order)
 
 
 def save(rt: write.RoundTrip) -> bool:

@@ -6,6 +6,7 @@ The lists in them (factors, the five questions, quadrants, stages, limits) come 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from pathlib import Path
 
 from kamctl.model.account import Level, Quadrant, WhitespaceStatus
@@ -32,7 +33,9 @@ def one_line(value: str) -> str:
     return " ".join(str(value).split())
 
 
+@functools.lru_cache(maxsize=1)
 def _env():
+    """One environment per process: an import of a thousand accounts compiles the template once."""
     import jinja2
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(data_dir("templates") / "scaffold")),

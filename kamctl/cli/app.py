@@ -56,6 +56,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
              "The portfolio as a static HTML site with SVG charts: index, one page per account, pipeline."),
     "whitespace": ("kamctl.cli.whitespace", "Buying centres against our offerings per account, with share of wallet, "
                    "and the potential not yet pursued."),
+    "import": ("kamctl.cli.crm",
+               "Bring key accounts in from the CRM: Salesforce or HubSpot exports, or any CSV with a map."),
+    "export": ("kamctl.cli.crm", "Write the portfolio out: Salesforce CSVs, or JSON with the computed results."),
 }
 
 

@@ -60,6 +60,7 @@ MONEY_MAX = 1e15  # far above any deal; the bound keeps sums of many values fini
 Money = Annotated[float, Strict(), Field(ge=0, le=MONEY_MAX, allow_inf_nan=False)]
 Text = str
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. EUR")]
+CRM_ID = "The record's id in the CRM (Salesforce Id, HubSpot Record ID): `kamctl import` matches on it."
 
 
 # --- identify: factors -----------------------------------------------------------------------------
@@ -262,6 +263,7 @@ class DecisionMaker(Model):
     coverage: Coverage | None = Field(default=None, description="How deeply we know them: none, contact, regular, deep.")
     level_now: Level | None = Field(default=None, description="Our relationship with them now (the four levels).")
     level_wanted: Level | None = Field(default=None, description="The relationship with them we want.")
+    crm_id: Text | None = Field(default=None, description=CRM_ID)
 
     @property
     def key(self) -> str:
@@ -342,6 +344,7 @@ class Opportunity(Model):
     history: list[HistoryEntry] = Field(default_factory=list)
     centre: Annotated[str, Field(pattern=SLUG)] | None = Field(default=None, description="The buying centre (id) it is for: its whitespace cell is an open opportunity.")
     offering: Annotated[str, Field(pattern=SLUG)] | None = Field(default=None, description="The offering (kam.yaml offerings id) it sells.")
+    crm_id: Text | None = Field(default=None, description=CRM_ID)
 
     def reached(self, stage: Stage) -> bool:
         """Whether the opportunity ever got to `stage`; the one rule every view uses.
@@ -518,6 +521,7 @@ class Account(Model):
     five_forces: FiveForces = Field(default_factory=FiveForces)
     notes: Text | None = None
     buying_centres: list[BuyingCentre] = Field(default_factory=list, description="The whitespace grid: buying centres against our offerings.")
+    crm_id: Text | None = Field(default=None, description=CRM_ID)
 
     def currency(self, company: str) -> str:
         """The account's currency: revenue.currency, else company (kam.yaml company.currency)."""

@@ -8,8 +8,8 @@ from pydantic import Field, Strict, create_model, model_validator
 
 from kamctl.findings import Severity
 from kamctl.ids import SLUG
-from kamctl.model.account import (AXES, GATE_QUESTIONS, QUALIFICATION, UNSCORED, Currency, Model, Quadrant, Stage,
-                                  factor_names)
+from kamctl.model.account import (AXES, GATE_QUESTIONS, QUALIFICATION, UNSCORED, Currency, DecisionMaker, Model,
+                                  Quadrant, Stage, factor_names)
 
 Weight = Annotated[float, Strict(), Field(ge=0, le=100, allow_inf_nan=False)]
 
@@ -195,6 +195,22 @@ class Offering(Model):
     name: str
 
 
+BuyingRole = DecisionMaker.model_fields["buying_role"].annotation
+
+
+class Crm(Model):
+    """How `kamctl import` reads a CRM: its stage names and contact roles in kamctl's words.
+
+    stages and roles add to (or replace) the defaults for Salesforce's and HubSpot's standard
+    values (kamctl.crm.mapping); keys are matched ignoring case, spaces and punctuation."""
+
+    stages: dict[str, Stage] = Field(default_factory=dict, description="CRM stage (label or internal id) -> kamctl stage.")
+    roles: dict[str, BuyingRole] = Field(default_factory=dict, description="CRM contact role -> buying role.")  # type: ignore[valid-type]
+    currency: Currency | None = Field(default=None, description="Currency of CRM amounts without their own (default: company.currency).")
+    date_format: Literal["auto", "yyyy-mm-dd", "dd/mm/yyyy", "mm/dd/yyyy"] = Field(
+        default="auto", description="How the CRM writes dates; auto refuses a file whose dd/mm and mm/dd cannot be told apart.")
+
+
 class Settings(Model):
     """kam.yaml: the workspace settings."""
 
@@ -206,3 +222,5 @@ class Settings(Model):
     health: Health = Field(default_factory=Health)
 
     offerings: list[Offering] = Field(default_factory=list, description="What we sell, in the whitespace grid's order.")
+
+    crm: Crm = Field(default_factory=Crm)
