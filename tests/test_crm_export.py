@@ -12,7 +12,7 @@ import crm_export
 from conftest import EXAMPLES, make_workspace
 
 from kamctl.cli.app import app
-from kamctl.workspace import load_workspace
+from kamctl.loader import load_workspace
 
 
 def run(*args, ws):

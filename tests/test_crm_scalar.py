@@ -8,7 +8,7 @@ from pathlib import Path
 from hypothesis import given, settings, strategies as st
 
 from kamctl.crm.apply import scalar
-from kamctl.workspace import load_account_bytes
+from kamctl.loader import load_account_bytes
 
 FILE = Path("accounts/x.yaml")
 

@@ -23,7 +23,8 @@ from kamctl.ids import slugify
 from kamctl.model.account import Account, DecisionMaker, Owner, Stage
 from kamctl.pipeline import Change as StageChange
 from kamctl.scaffold import account_text, schema_ref, yaml_str
-from kamctl.workspace import ACCOUNTS_DIR, load_account_bytes
+from kamctl.loader import load_account_bytes
+from kamctl.workspace import ACCOUNTS_DIR
 from kamctl.yamlio import write
 
 ACCOUNT_KEYS = ("name", "crm_id", *(k for k in Account.model_fields if k not in ("name", "crm_id")))
