@@ -17,7 +17,7 @@ proved that this user's kamctl, with the same code and Python, wrote it. A recor
 truncated, corrupt, foreign (another key, format or secret) or fails validation is ignored and
 the file read afresh: planting files in the folder can at worst cost a re-parse.
 
-Check results (CheckCache, in check.json): per account, the findings of the check rules and the
+Check results (CheckCache, in check.pack): per account, the findings of the check rules and the
 completeness, under a key of everything they depend on (see CheckCache); one file per workspace
 with the same MAC scheme, written once at the end of a `kamctl check`.
 
@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 import os
 from pathlib import Path
 from typing import Any
@@ -104,7 +105,7 @@ def entry_key(raw: bytes, account_id: str, secret: bytes) -> str:
 
 MAX_PACKS = 16  # more pack files than this: the next write merges what the run used into one
 MAX_PACK_BYTES = 512 * 1024 * 1024  # all packs together, read at most (10,000 accounts make about 115 MB)
-MAX_CHECK_BYTES = 64 * 1024 * 1024  # check.json: findings of 10,000 accounts are a few MB
+MAX_CHECK_BYTES = 64 * 1024 * 1024  # check.pack: findings of 10,000 accounts are a few MB
 ACCOUNTS_SUBDIR = "accounts"
 
 
@@ -309,8 +310,8 @@ def _read_pack(blob: bytes, index: dict[str, list[tuple[bytes, int, int, str]]])
 
 # --- check results: one file per workspace ------------------------------------------------------------
 
-CHECK_FILE = "check.json"
-CHECK_FORMAT = "kamctl-check-1"
+CHECK_FILE = "check.pack"
+CHECK_FORMAT = "kamctl-check-2"
 _check_code_hash: str | None = None
 
 
@@ -341,8 +342,9 @@ class CheckCache:
     as_of, select/ignore, the workspace's place and (in git) HEAD, and per account its id, the hash
     of its bytes and its git status (KAM8xx read the history). The file is a JSON head line with
     the format and a MAC (keyed with this user's secret, see the top of this module) of the body,
-    the entries as JSON; anything else - truncated, corrupt, foreign, another format - is ignored
-    and rewritten at the end of the run. Only accounts that loaded without findings are stored.
+    the entries marshalled (plain lists, strings and numbers; decoded only once the MAC matched);
+    anything else - truncated, corrupt, foreign, another format - is ignored and rewritten at the
+    end of the run. Only accounts that loaded without findings are stored.
     """
 
     def __init__(self, root: Path, context: list[Any]) -> None:
@@ -374,8 +376,10 @@ class CheckCache:
             if not (isinstance(meta, dict) and meta.get("format") == CHECK_FORMAT
                     and meta.get("mac") == _check_mac(body, self._secret)):
                 return False
-            entries = json.loads(body)
-        except (OSError, ValueError, TypeError):
+            # marshal, read only after the MAC proved this user's kamctl wrote it: a warm check of
+            # 1,000 accounts with 25,000 findings decodes it about 5x faster than the same as JSON
+            entries = marshal.loads(body)
+        except (OSError, ValueError, TypeError, EOFError):
             return False
         if not isinstance(entries, dict):
             return False
@@ -411,7 +415,7 @@ class CheckCache:
                 self._secret = _secret(create=True)
                 if self._secret is None:
                     return
-            body = json.dumps(entries, separators=(",", ":"), ensure_ascii=False).encode()
+            body = marshal.dumps(entries)
             head = json.dumps({"format": CHECK_FORMAT, "mac": _check_mac(body, self._secret)}).encode()
             fd = Cache(self.root)._prepare_dir()
             try:

@@ -1,9 +1,10 @@
-"""The check-result cache (.kamctl-cache/check.json) and the packed parse cache: warm = cold, byte for byte."""
+"""The check-result cache (.kamctl-cache/check.pack) and the packed parse cache: warm = cold, byte for byte."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 import os
 import shutil
 import subprocess
@@ -69,7 +70,7 @@ def test_warm_check_is_byte_identical_and_does_no_work(kamctl, examples, monkeyp
     bare = {fmt: kamctl("--no-cache", "check", "--as-of", AS_OF, "--format", fmt, "--fail-on", "warning", ws=examples)
             for fmt in FORMATS}
     assert {f: (r.exit_code, r.stdout) for f, r in bare.items()} == fresh
-    assert (examples / ".kamctl-cache" / "check.json").is_file()
+    assert (examples / ".kamctl-cache" / "check.pack").is_file()
     with monkeypatch.context() as m:
         _guard(m)
         assert _outputs(kamctl, examples, "--fail-on", "warning") == fresh
@@ -83,7 +84,7 @@ def test_no_cache_neither_reads_nor_writes_the_check_cache(kamctl, examples):
 def test_cold_run_writes_one_pack_and_one_check_file(kamctl, examples):
     kamctl("check", "--as-of", AS_OF, ws=examples)
     cache = examples / ".kamctl-cache"
-    assert sorted(p.name for p in cache.iterdir()) == [".gitignore", "accounts", "check.json"]
+    assert sorted(p.name for p in cache.iterdir()) == [".gitignore", "accounts", "check.pack"]
     assert len(list((cache / "accounts").iterdir())) == 1
     before = {p: p.stat().st_mtime_ns for p in cache.rglob("*")}
     kamctl("check", "--as-of", AS_OF, ws=examples)  # warm: nothing new, nothing written
@@ -122,7 +123,7 @@ def test_files_with_findings_are_not_cached_and_still_reported(kamctl, examples,
     (examples / "accounts" / "Bad Name.yaml").write_text("name: X\n")
     fresh = _outputs(kamctl, examples)
     assert "KAM007" in fresh["text"][1] and "broken.yaml" in fresh["text"][1]
-    cached = json.loads((examples / ".kamctl-cache" / "check.json").read_bytes().split(b"\n", 1)[1])
+    cached = marshal.loads((examples / ".kamctl-cache" / "check.pack").read_bytes().split(b"\n", 1)[1])
     n_accounts = len(list((examples / "accounts").glob("*.yaml"))) - 2
     assert len(cached) == n_accounts
     assert _outputs(kamctl, examples) == fresh
@@ -131,7 +132,7 @@ def test_files_with_findings_are_not_cached_and_still_reported(kamctl, examples,
 @pytest.mark.parametrize("kind", ["truncated", "empty", "flipped", "garbage", "planted", "other-format", "directory"])
 def test_a_corrupt_or_foreign_check_cache_is_ignored_and_rebuilt(kamctl, examples, kind):
     fresh = _outputs(kamctl, examples)
-    path = examples / ".kamctl-cache" / "check.json"
+    path = examples / ".kamctl-cache" / "check.pack"
     blob = path.read_bytes()
     head, body = blob.split(b"\n", 1)
     if kind == "truncated":
@@ -143,8 +144,8 @@ def test_a_corrupt_or_foreign_check_cache_is_ignored_and_rebuilt(kamctl, example
     elif kind == "garbage":
         path.write_bytes(b"\x80\x04 not json \xff\n\n")
     elif kind == "planted":  # says there is nothing to report, MAC made without the secret
-        entries = {k: [[], v[1]] for k, v in json.loads(body).items()}
-        body = json.dumps(entries).encode()
+        entries = {k: [[], v[1]] for k, v in marshal.loads(body).items()}
+        body = marshal.dumps(entries)
         mac = hashlib.blake2b(body, digest_size=16, person=b"kamctl-check").hexdigest()
         path.write_bytes(json.dumps({"format": json.loads(head)["format"], "mac": mac}).encode() + b"\n" + body)
     elif kind == "other-format":
@@ -305,8 +306,8 @@ def test_git_state_is_one_call(repo_ws, monkeypatch):
 
 def test_check_cache_file_has_no_pickle_and_a_mac(kamctl, examples):
     kamctl("check", "--as-of", AS_OF, ws=examples)
-    head, body = (examples / ".kamctl-cache" / "check.json").read_bytes().split(b"\n", 1)
+    head, body = (examples / ".kamctl-cache" / "check.pack").read_bytes().split(b"\n", 1)
     meta = json.loads(head)
     assert set(meta) == {"format", "mac"}
-    assert isinstance(json.loads(body), dict)
+    assert isinstance(marshal.loads(body), dict) and not body.startswith(b"\x80")  # marshal, not pickle
     assert b"KAM" in body

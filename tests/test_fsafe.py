@@ -247,7 +247,7 @@ def test_a_hostile_cache_folder_costs_nothing(ws, outside, command):
     assert cli(*command, cwd=ws).stdout == expected.stdout  # the cache is written
     cache = ws / ".kamctl-cache"
     _plant_hostile(cache / "accounts", outside, [f"{c * 8}.pack" for c in "abcdefghij"])
-    _plant_hostile(cache, outside, ["check.json"])
+    _plant_hostile(cache, outside, ["check.pack"])
     for pack in (cache / "accounts").glob("*.pack"):  # the real packs too: /dev/zero, FIFO, huge...
         _plant_hostile(cache / "accounts", outside, [pack.name])
     before = snapshot(outside)
@@ -293,11 +293,11 @@ def test_planted_temporary_names_are_never_written_through(ws, outside):
     except OSError:
         last = os.getpid()
     for pid in range(max(2, last - 50), last + 3000):  # whatever pid the next kamctl gets
-        (cache / f".check.json.{pid}.tmp").symlink_to(outside / "plain.txt")
+        (cache / f".check.pack.{pid}.tmp").symlink_to(outside / "plain.txt")
     before = snapshot(outside)
     assert cli("check", cwd=ws).returncode == 0
     assert snapshot(outside) == before
-    assert (cache / "check.json").is_file()
+    assert (cache / "check.pack").is_file()
 
 
 # --- accounts, kam.yaml, templates, render output --------------------------------------------------
