@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -67,3 +70,21 @@ def kamctl():
         return Result(result)
 
     return run
+
+
+@contextlib.contextmanager
+def folder_locked(folder: Path):
+    """Another process holds the edit lock of folder (as a second `kamctl opp ...` would) until exit."""
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import fcntl, os, time
+        fd = os.open({str(folder)!r}, os.O_RDONLY)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        print("locked", flush=True)
+        time.sleep(30)
+    """)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        yield
+    finally:
+        holder.kill()
+        holder.wait()

@@ -7,7 +7,6 @@ import os
 import stat
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import make_workspace
+from conftest import folder_locked, make_workspace
 
 KAMCTL = Path(sys.executable).with_name("kamctl")
 
@@ -67,15 +66,7 @@ def test_edit_waits_for_the_lock_then_refuses(tmp_path, kamctl, monkeypatch):
 
     ws = make_workspace(tmp_path / "ws", {"acme": ACCOUNT})
     target = ws / "accounts" / "acme.yaml"
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
-        import fcntl, os, sys, time
-        fd = os.open({str(target.parent)!r}, os.O_RDONLY)
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        print("locked", flush=True)
-        time.sleep(30)
-    """)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "locked"
+    with folder_locked(target.parent):
         monkeypatch.setattr(write, "LOCK_TIMEOUT", 0.3)
         result = kamctl("opp", "add", "acme", "--title", "New", "--date", "2026-03-01", ws=ws)
         assert result.exit_code == 1, result
@@ -84,9 +75,6 @@ def test_edit_waits_for_the_lock_then_refuses(tmp_path, kamctl, monkeypatch):
         with pytest.raises(write.BusyError):
             with write.locked(target, timeout=0.1):
                 pass
-    finally:
-        holder.kill()
-        holder.wait()
     result = kamctl("opp", "add", "acme", "--title", "New", "--date", "2026-03-01", ws=ws)
     assert result.exit_code == 0, result
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, make_workspace
+from conftest import FIXTURES, folder_locked, make_workspace
 from test_opp_edit import diff_hunks, git
 
 ACME = (FIXTURES / "updates" / "acme-corp.yaml").read_text(encoding="utf-8")
@@ -232,21 +232,10 @@ def test_updates_run_through_the_installed_entry_point(repo):
 def test_updates_wait_for_the_edit_lock_then_refuse(repo, kamctl, monkeypatch):
     """Serialised with opp and each other: while another process holds the folder's lock, every
     quick update waits LOCK_TIMEOUT, then exits 1 and writes nothing."""
-    import sys
-    import textwrap
-
     from kamctl.yamlio import write
 
     target = repo / "accounts" / "acme-corp.yaml"
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
-        import fcntl, os, time
-        fd = os.open({str(target.parent)!r}, os.O_RDONLY)
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        print("locked", flush=True)
-        time.sleep(30)
-    """)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "locked"
+    with folder_locked(target.parent):
         monkeypatch.setattr(write, "LOCK_TIMEOUT", 0.2)
         for args in (["contact", "acme-corp", "kweber"], ["tactic", "done", "acme-corp", "two-week-trial-on-line-4"],
                      ["survey", "add", "acme-corp", "--score", "4"],
@@ -254,6 +243,3 @@ def test_updates_wait_for_the_edit_lock_then_refuse(repo, kamctl, monkeypatch):
             result = kamctl(*args, ws=repo)
             assert result.exit_code == 1 and "another edit of this folder" in result.stderr, (args, result)
         assert target.read_text(encoding="utf-8") == ACME
-    finally:
-        holder.kill()
-        holder.wait()
