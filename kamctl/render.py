@@ -65,7 +65,6 @@ ACCOUNT_DOCUMENTS: dict[str, Document] = {
                        "names and rates their own.\n\n"
                        "Example: kamctl -w examples render survey alpenmilch-foods --out review/", customer=True),
 }
-DOCUMENTS = (*ACCOUNT_DOCUMENTS, "portfolio")
 WORKSPACE_TEMPLATES = "templates"
 
 
