@@ -29,16 +29,16 @@ def shown(findings: Iterable[Finding]) -> list[Finding]:
     names: dict[str | None, str | None] = {None: None}
     out = []
     for f in findings:
-        file, account = f.file, f.account
+        rule, severity, file, line, column, message, account = f
         if file not in names:
             names[file] = visible(file, False)
         if account not in names:
             names[account] = visible(account, False)
-        message = visible(f.message)
-        if message is f.message and names[file] is file and names[account] is account:
+        shown_file, shown_account = names[file], names[account]
+        if message.isprintable() and shown_file is file and shown_account is account:
             out.append(f)  # nothing to show differently (the usual case): no new finding
         else:
-            out.append(Finding(f.rule, f.severity, names[file], f.line, f.column, message, names[account]))
+            out.append(Finding(rule, severity, shown_file, line, column, visible(message), shown_account))
     return out
 
 
@@ -58,14 +58,13 @@ def at_or_above(f: Finding, fail_on: str) -> bool:
 
 
 def summary(findings: list[Finding], fail_on: str = "error", accounts: int | None = None) -> dict:
-    by_severity = dict.fromkeys(Severity, 0)
-    for f in findings:
-        by_severity[f.severity] += 1
+    severities = [f[1] for f in findings]  # then list.count per severity: no hashing of each finding's
+    by_severity = {s: severities.count(s) for s in Severity}
     counts = {s.value: n for s, n in by_severity.items()}
     threshold = Severity(fail_on).rank
     failing = sum(n for s, n in by_severity.items() if s.rank >= threshold)
     out = {"errors": counts["error"], "warnings": counts["warning"], "info": counts["info"],
-           "total": len(findings), "files": len({f.file for f in findings}),
+           "total": len(findings), "files": len({f[2] for f in findings}),
            "fail_on": fail_on, "failing": failing, "passed": failing == 0}
     if accounts is not None:
         out["accounts"] = accounts
@@ -94,18 +93,20 @@ def text(findings: list[Finding], completeness: dict | None = None, fail_on: str
         return f"{code}{s}{_RESET}" if colour else s
 
     lines: list[str] = []
-    by_file: dict[str, list[Finding]] = {}
-    for f in findings:
-        by_file.setdefault(f.file, []).append(f)
+    by_file: dict[str, list[str]] = {}  # each file's lines, files in the order they first come
     severities = {s: paint(_COLOUR[s.value], f"{s.value:<7}") for s in Severity}
     rules: dict[str, str] = {}
+    for rule, severity, file, line, column, message, _ in findings:
+        shown_rule = rules.get(rule)
+        if shown_rule is None:
+            shown_rule = rules[rule] = paint(_BOLD, rule)
+        group = by_file.get(file)
+        if group is None:
+            group = by_file[file] = []
+        group.append(f"  {line}:{column}  {severities[severity]} {shown_rule} {one_line(message)}")
     for file, group in by_file.items():
         lines.append(paint(_BOLD, file))
-        for f in group:
-            rule = rules.get(f.rule)
-            if rule is None:
-                rule = rules[f.rule] = paint(_BOLD, f.rule)
-            lines.append(f"  {f.line}:{f.column}  {severities[f.severity]} {rule} {one_line(f.message)}")
+        lines.extend(group)
         lines.append("")
     if completeness:
         lines.append(paint(_BOLD, "Completeness (%)"))
@@ -123,8 +124,9 @@ def text(findings: list[Finding], completeness: dict | None = None, fail_on: str
 
 
 def parsable(findings: Iterable[Finding]) -> str:
-    return "".join(f"{f.file}:{f.line}:{f.column}: [{f.severity.value}] {f.rule} {one_line(f.message)}\n"
-                   for f in findings)
+    tags = {s: f"[{s.value}]" for s in Severity}  # Severity.value is a Python-level lookup: once each
+    return "".join(f"{file}:{line}:{column}: {tags[severity]} {rule} {one_line(message)}\n"
+                   for rule, severity, file, line, column, message, _ in findings)
 
 
 def _number(value: object) -> str:
@@ -140,24 +142,25 @@ def _number(value: object) -> str:
 def _records(findings: list[Finding]) -> str:
     """The findings as json.dumps([f.as_dict() ...], indent=2) writes them inside the findings list.
 
-    Rule, severity and file repeat across findings, and so does the account: the text around them
-    is made once per distinct value, so each finding costs its numbers and its message."""
-    heads: dict[tuple, str] = {}
+    Rule and severity repeat across findings, and so do file and account: the text around them is
+    made once per distinct value, so each finding costs its numbers and its message."""
+    rules: dict[tuple, str] = {}
+    files: dict[str, str] = {}
     tails: dict[str | None, str] = {}
     out = []
-    for f in findings:
-        head = heads.get((f.rule, f.severity, f.file))
-        if head is None:
-            head = heads[f.rule, f.severity, f.file] = (
-                f'\n    {{\n      "rule": {_string(f.rule)},\n      "severity": {_string(f.severity.value)},'
-                f'\n      "file": {_string(f.file)},\n      "line": ')
-        tail = tails.get(f.account)
+    for rule, severity, file, line, column, message, account in findings:
+        opening = rules.get((rule, severity))
+        if opening is None:
+            opening = rules[rule, severity] = (f'\n    {{\n      "rule": {_string(rule)},\n      "severity": '
+                                               f'{_string(severity.value)},\n      "file": ')
+        place = files.get(file)
+        if place is None:
+            place = files[file] = f'{_string(file)},\n      "line": '
+        tail = tails.get(account)
         if tail is None:
-            account = "null" if f.account is None else _string(f.account)
-            tail = tails[f.account] = f',\n      "account": {account}\n    }}'
-        line, column = f.line, f.column
-        out.append(f'{head}{line if type(line) is int else _number(line)},\n      "column": '
-                   f'{column if type(column) is int else _number(column)},\n      "message": {_string(f.message)}{tail}')
+            tail = tails[account] = f',\n      "account": {"null" if account is None else _string(account)}\n    }}'
+        out.append(f'{opening}{place}{line if type(line) is int else _number(line)},\n      "column": '
+                   f'{column if type(column) is int else _number(column)},\n      "message": {_string(message)}{tail}')
     return ",".join(out)
 
 
@@ -200,14 +203,21 @@ def escape_property(value: str) -> str:
 
 def github(findings: Iterable[Finding]) -> str:
     out = []
-    props: dict[str, str] = {}  # escaped file and rule: they repeat across findings
-    for f in findings:
-        file = props.get(f.file) or props.setdefault(f.file, escape_property(f.file))
-        rule = props.get(f.rule) or props.setdefault(f.rule, escape_property(f.rule))
-        line, col = (str(v) if type(v) is int else escape_property(str(v)) for v in (f.line, f.column))
-        message = f.message if "%" not in f.message and "\r" not in f.message and "\n" not in f.message \
-            else escape_data(f.message)
-        out.append(f"::{GITHUB_LEVEL[f.severity.value]} file={file},line={line},col={col},title={rule}::{message}\n")
+    files: dict[str, str] = {}  # escaped files and rules: they repeat across findings
+    rules: dict[str, str] = {}
+    levels = {s: GITHUB_LEVEL[s.value] for s in Severity}
+    for rule, severity, file, line, column, message, _ in findings:
+        shown_file = files.get(file)
+        if shown_file is None:
+            shown_file = files[file] = escape_property(file)
+        shown_rule = rules.get(rule)
+        if shown_rule is None:
+            shown_rule = rules[rule] = escape_property(rule)
+        line = str(line) if type(line) is int else escape_property(str(line))
+        column = str(column) if type(column) is int else escape_property(str(column))
+        if "%" in message or "\r" in message or "\n" in message:
+            message = escape_data(message)
+        out.append(f"::{levels[severity]} file={shown_file},line={line},col={column},title={shown_rule}::{message}\n")
     return "".join(out)
 
 

@@ -253,7 +253,8 @@ def account_files(root: Path) -> list[Path]:
         names = os.listdir(fd)
     finally:
         os.close(fd)
-    return sorted(folder / n for n in names if not n.startswith(".") and os.path.splitext(n)[1] in (".yaml", ".yml"))
+    # sorted by name: the order of the paths (one folder), without comparing a Path per step
+    return [folder / n for n in sorted(names) if not n.startswith(".") and os.path.splitext(n)[1] in (".yaml", ".yml")]
 
 
 def refuse_outside_accounts(root: Path) -> None:
