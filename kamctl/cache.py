@@ -19,7 +19,10 @@ the file read afresh: planting files in the folder can at worst cost a re-parse.
 
 Check results (CheckCache, in check.pack): per account, the findings of the check rules and the
 completeness, under a key of everything they depend on (see CheckCache); one file per workspace
-with the same MAC scheme, written once at the end of a `kamctl check`.
+with the same MAC scheme, written once at the end of a `kamctl check`. Views (ViewCache, in
+view-FORMAT.pack): per account, its part of one format's output, under its check result's key and
+its file as shown, so a warm check writes an unchanged account's part without going through its
+findings (a warm json check of 25,000 findings spent most of its time formatting them).
 
 Only files that loaded without findings are stored: files with problems are re-read every time
 (they are few, and need their positions for the report), and kamctl writes nothing for them -
@@ -106,6 +109,7 @@ def entry_key(raw: bytes, account_id: str, secret: bytes) -> str:
 MAX_PACKS = 16  # more pack files than this: the next write merges what the run used into one
 MAX_PACK_BYTES = 512 * 1024 * 1024  # all packs together, read at most (10,000 accounts make about 115 MB)
 MAX_CHECK_BYTES = 64 * 1024 * 1024  # check.pack: findings of 10,000 accounts are a few MB
+MAX_VIEW_BYTES = 256 * 1024 * 1024  # view-json.pack: 250,000 findings as JSON are about 75 MB
 ACCOUNTS_SUBDIR = "accounts"
 
 
@@ -311,7 +315,7 @@ def _read_pack(blob: bytes, index: dict[str, list[tuple[bytes, int, int, str]]])
 # --- check results: one file per workspace ------------------------------------------------------------
 
 CHECK_FILE = "check.pack"
-CHECK_FORMAT = "kamctl-check-2"
+CHECK_FORMAT = "kamctl-check-3"
 _check_code_hash: str | None = None
 
 
@@ -335,45 +339,39 @@ def check_code_hash() -> str:
     return _check_code_hash
 
 
-class CheckCache:
-    """Per-account check results (findings and completeness) of one workspace, in one MAC'd file.
+class _MarshalFile:
+    """One MAC'd file of marshalled entries in .kamctl-cache/: a JSON head line with the format and
+    a MAC (keyed with this user's secret, see the top of this module) of the body, then the entries
+    (a dict of plain lists, strings and numbers), decoded only once the MAC matched. Anything else -
+    truncated, corrupt, foreign, another format - is ignored and rewritten at the end of the run.
+    self.new holds this run's entries: the ones used (get) and the ones made (put)."""
 
-    A result is stored under a hash of everything it depends on: check_code_hash(), kam.yaml's bytes,
-    as_of, select/ignore, the workspace's place and (in git) HEAD, and per account its id, the hash
-    of its bytes and its git status (KAM8xx read the history). The file is a JSON head line with
-    the format and a MAC (keyed with this user's secret, see the top of this module) of the body,
-    the entries marshalled (plain lists, strings and numbers; decoded only once the MAC matched);
-    anything else - truncated, corrupt, foreign, another format - is ignored and rewritten at the
-    end of the run. Only accounts that loaded without findings are stored.
-    """
+    name = ""
+    format = ""
+    limit = 0  # bytes read at most
 
-    def __init__(self, root: Path, context: list[Any]) -> None:
+    def __init__(self, root: Path) -> None:
         self.root = Path(root)
-        self.file = self.root / CACHE_DIR / CHECK_FILE
+        self.file = self.root / CACHE_DIR / self.name
         self._secret = _secret(create=False)
-        self._context = hashlib.blake2b(json.dumps([check_code_hash(), *context]).encode(),
-                                        digest_size=16).hexdigest()
         self._old: dict[str, Any] = {}
         self.new: dict[str, Any] = {}
         self.loaded = False
 
-    def key(self, account_id: str, digest: str, git_status: str) -> str:
-        return hashlib.blake2b(f"{self._context}\0{account_id}\0{digest}\0{git_status}".encode(),
-                               digest_size=16).hexdigest()
-
     def load(self) -> bool:
-        """Read the file; False when there is none usable (then every account is checked afresh)."""
+        """Read the file; False when there is none usable (then every entry is made afresh)."""
         if self._secret is None:
             return False
         try:
             fd = fsafe.open_dir(self.root, CACHE_DIR, follow=False)
             try:
-                blob = fsafe.read_at(fd, CHECK_FILE, MAX_CHECK_BYTES)
+                blob = fsafe.read_at(fd, self.name, self.limit)
             finally:
                 os.close(fd)
-            head, body = blob.split(b"\n", 1)
+            nl = blob.index(b"\n")
+            head, body = blob[:nl], memoryview(blob)[nl + 1:]  # the body is not copied: views make MBs
             meta = json.loads(head)
-            if not (isinstance(meta, dict) and meta.get("format") == CHECK_FORMAT
+            if not (isinstance(meta, dict) and meta.get("format") == self.format
                     and meta.get("mac") == _check_mac(body, self._secret)):
                 return False
             # marshal, read only after the MAC proved this user's kamctl wrote it: a warm check of
@@ -385,20 +383,6 @@ class CheckCache:
             return False
         self._old, self.loaded = entries, True
         return True
-
-    def get(self, key: str) -> tuple[list[list], dict[str, float]] | None:
-        """(findings as [rule, severity, line, column, message], completeness) or None.
-
-        The entries are as this user's kamctl wrote them (the MAC proved it when the file was
-        loaded), so only their shape is checked here, once per entry, not each value."""
-        entry = self._old.get(key)
-        if type(entry) is not list or len(entry) != 2 or type(entry[0]) is not list or type(entry[1]) is not dict:
-            return None
-        self.new[key] = entry  # still current: kept when the file is written again
-        return entry[0], entry[1]
-
-    def put(self, key: str, findings: list[Any], completeness: dict[str, float]) -> None:
-        self.new[key] = [[[f.rule, f.severity.value, f.line, f.column, f.message] for f in findings], completeness]
 
     def save(self, limit: int) -> None:
         """Write this run's entries (plus older ones, up to limit) when anything is new; best effort."""
@@ -416,14 +400,100 @@ class CheckCache:
                 if self._secret is None:
                     return
             body = marshal.dumps(entries)
-            head = json.dumps({"format": CHECK_FORMAT, "mac": _check_mac(body, self._secret)}).encode()
+            head = json.dumps({"format": self.format, "mac": _check_mac(body, self._secret)}).encode()
             fd = Cache(self.root)._prepare_dir()
             try:
-                fsafe.write_file(fd, CHECK_FILE, head + b"\n" + body)
+                fsafe.write_file(fd, self.name, head + b"\n" + body)
             finally:
                 os.close(fd)
         except (OSError, ValueError, TypeError):
             pass
+
+
+class CheckCache(_MarshalFile):
+    """Per-account check results (findings and completeness) of one workspace, in check.pack.
+
+    A result is stored under a hash of everything it depends on: check_code_hash(), kam.yaml's bytes,
+    as_of, select/ignore, the workspace's place and (in git) HEAD, and per account its id, the hash
+    of its bytes and its git status (KAM8xx read the history). Only accounts that loaded without
+    findings are stored. An entry is [findings, completeness, tally]: the findings as [rule,
+    severity, line, column, message] in the order a check shows them (line, column, rule) and the
+    tally as [rule, severity, how many], so a warm check that finds a rendered view (ViewCache) of
+    an account never looks at its findings one by one. The findings are marshalled once more on
+    their own (bytes in the entry): loading the file makes one object per account, not five per
+    finding, and only an account whose findings are asked for is decoded (rows()).
+    """
+
+    name = CHECK_FILE
+    format = CHECK_FORMAT
+    limit = MAX_CHECK_BYTES
+
+    def __init__(self, root: Path, context: list[Any]) -> None:
+        super().__init__(root)
+        self._context = hashlib.blake2b(json.dumps([check_code_hash(), *context]).encode(),
+                                        digest_size=16).hexdigest()
+
+    def key(self, account_id: str, digest: str, git_status: str) -> str:
+        return hashlib.blake2b(f"{self._context}\0{account_id}\0{digest}\0{git_status}".encode(),
+                               digest_size=16).hexdigest()
+
+    def get(self, key: str) -> tuple[bytes, dict[str, float], list[list]] | None:
+        """(findings as rows() reads them, completeness, tally) or None.
+
+        The entries are as this user's kamctl wrote them (the MAC proved it when the file was
+        loaded), so only their shape is checked here, once per entry, not each value."""
+        entry = self._old.get(key)
+        if (type(entry) is not list or len(entry) != 3 or type(entry[0]) is not bytes or type(entry[1]) is not dict
+                or type(entry[2]) is not list):
+            return None
+        self.new[key] = entry  # still current: kept when the file is written again
+        return entry[0], entry[1], entry[2]
+
+    def put(self, key: str, findings: list[Any], completeness: dict[str, float]) -> tuple[bytes, list[list]]:
+        """Store one account's result; returns (findings, tally) as get() will give them."""
+        rows = sorted(([f.rule, f.severity.value, f.line, f.column, f.message] for f in findings),
+                      key=lambda r: (r[2], r[3], r[0]))  # stable: what sorting the whole check gives
+        tally: dict[tuple[str, str], int] = {}
+        for r in rows:
+            tally[r[0], r[1]] = tally.get((r[0], r[1]), 0) + 1
+        counted = [[rule, severity, n] for (rule, severity), n in tally.items()]
+        packed = marshal.dumps(rows)
+        self.new[key] = [packed, completeness, counted]
+        return packed, counted
+
+    @staticmethod
+    def rows(packed: bytes) -> list[list]:
+        """An entry's findings: [rule, severity, line, column, message] each, in the order shown."""
+        return marshal.loads(packed)  # from a file whose MAC proved this user's kamctl wrote it
+
+
+class ViewCache(_MarshalFile):
+    """Rendered text of one check format per account (view-FORMAT.pack): key -> text, where the key
+    names the check result (CheckCache.key), the account's file as shown and the format. A warm
+    `kamctl check` writes an unchanged account's part of the output as it was written last time."""
+
+    format = "kamctl-view-1"
+    limit = MAX_VIEW_BYTES
+
+    def __init__(self, root: Path, view: str) -> None:
+        if not view.replace("-", "").isalnum():
+            raise ValueError(f"not a view name: {view!r}")
+        self.name = f"view-{view}.pack"
+        super().__init__(root)
+
+    @staticmethod
+    def key(result: str, shown_file: str) -> str:
+        return hashlib.blake2b(f"{result}\0{shown_file}".encode(), digest_size=16).hexdigest()
+
+    def get(self, key: str) -> str | None:
+        text = self._old.get(key)
+        if type(text) is not str:
+            return None
+        self.new[key] = text
+        return text
+
+    def put(self, key: str, text: str) -> None:
+        self.new[key] = text
 
 
 def _check_mac(body: bytes, secret: bytes) -> str:

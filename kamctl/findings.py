@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 from operator import attrgetter
-from typing import NamedTuple
+from typing import Any, Iterable, NamedTuple
 
 
 class Severity(str, Enum):
@@ -15,6 +15,9 @@ class Severity(str, Enum):
     @property
     def rank(self) -> int:
         return {"error": 3, "warning": 2, "info": 1}[self.value]
+
+
+BY_VALUE = {s.value: s for s in Severity}  # "error" -> Severity.error: a dict look-up, not an Enum call
 
 
 class Finding(NamedTuple):
@@ -35,3 +38,16 @@ class Finding(NamedTuple):
 
 
 sort_key = attrgetter("file", "line", "column", "rule")  # Finding -> (file, line, column, rule), in C
+
+
+def tally(findings: Iterable[Finding], served: Iterable[Any] = ()) -> dict[tuple[str, Severity], int]:
+    """(rule, severity) -> how many, of findings and of served accounts (each with a tally of
+    [rule, severity value, how many], as kamctl.checks.incremental.Served has it)."""
+    counts: dict[tuple[str, Severity], int] = {}
+    for f in findings:
+        counts[f.rule, f.severity] = counts.get((f.rule, f.severity), 0) + 1
+    for part in served:
+        for rule, severity, n in part.tally:
+            key = (rule, BY_VALUE[severity])
+            counts[key] = counts.get(key, 0) + n
+    return counts

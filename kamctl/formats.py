@@ -12,9 +12,9 @@ from __future__ import annotations
 import json as _json
 import math
 from json.encoder import encode_basestring as _string
-from typing import Iterable
+from typing import Any, Iterable
 
-from kamctl.findings import Finding, Severity
+from kamctl.findings import BY_VALUE, Finding, Severity, sort_key
 from kamctl.present import plural, visible
 
 FORMATS = ("text", "parsable", "json", "github", "junit")
@@ -57,14 +57,23 @@ def at_or_above(f: Finding, fail_on: str) -> bool:
     return f.severity.rank >= Severity(fail_on).rank
 
 
-def summary(findings: list[Finding], fail_on: str = "error", accounts: int | None = None) -> dict:
+def summary(findings: list[Finding], fail_on: str = "error", accounts: int | None = None,
+            served: list[Any] = ()) -> dict:
+    """The counts every format ends with; served accounts (kamctl.checks.incremental.Served) count
+    from their tallies, so a warm check never goes through their findings."""
     severities = [f[1] for f in findings]  # then list.count per severity: no hashing of each finding's
     by_severity = {s: severities.count(s) for s in Severity}
+    files = {visible(file, False) for file in {f[2] for f in findings}}  # as shown: counted as the formats show them
+    for part in served:
+        if part.tally:
+            files.add(visible(part.file, False))
+        for _, severity, n in part.tally:
+            by_severity[BY_VALUE[severity]] += n
     counts = {s.value: n for s, n in by_severity.items()}
     threshold = Severity(fail_on).rank
     failing = sum(n for s, n in by_severity.items() if s.rank >= threshold)
     out = {"errors": counts["error"], "warnings": counts["warning"], "info": counts["info"],
-           "total": len(findings), "files": len({f[2] for f in findings}),
+           "total": sum(counts.values()), "files": len(files),
            "fail_on": fail_on, "failing": failing, "passed": failing == 0}
     if accounts is not None:
         out["accounts"] = accounts
@@ -86,14 +95,12 @@ def summary_line(s: dict) -> str:
     return f"{', '.join(parts)}{where}{scope}; {verdict}"
 
 
-def text(findings: list[Finding], completeness: dict | None = None, fail_on: str = "error",
-         accounts: int | None = None, colour: bool = False) -> str:
-    """Findings grouped by file, then completeness per account, then one summary line."""
-    def paint(code: str, s: str) -> str:
-        return f"{code}{s}{_RESET}" if colour else s
+def _painter(colour: bool) -> Any:
+    return (lambda code, s: f"{code}{s}{_RESET}") if colour else (lambda code, s: s)
 
-    lines: list[str] = []
-    by_file: dict[str, list[str]] = {}  # each file's lines, files in the order they first come
+
+def _text_lines(findings: list[Finding], paint: Any, by_file: dict[Any, list[str]]) -> None:
+    """Each finding's line, added to its file's lines in by_file (files in the order they first come)."""
     severities = {s: paint(_COLOUR[s.value], f"{s.value:<7}") for s in Severity}
     rules: dict[str, str] = {}
     for rule, severity, file, line, column, message, _ in findings:
@@ -104,10 +111,30 @@ def text(findings: list[Finding], completeness: dict | None = None, fail_on: str
         if group is None:
             group = by_file[file] = []
         group.append(f"  {line}:{column}  {severities[severity]} {shown_rule} {one_line(message)}")
-    for file, group in by_file.items():
-        lines.append(paint(_BOLD, file))
-        lines.extend(group)
-        lines.append("")
+
+
+def _text_block(file: str, lines: list[str], paint: Any) -> str:
+    """One file's part of the text format: its name, its findings' lines, a blank line."""
+    return paint(_BOLD, file) + "\n" + "".join(line + "\n" for line in lines) + "\n"
+
+
+def text(findings: list[Finding], completeness: dict | None = None, fail_on: str = "error",
+         accounts: int | None = None, colour: bool = False, served: list[Any] = (), views: Any = None) -> str:
+    """Findings grouped by file, then completeness per account, then one summary line."""
+    paint = _painter(colour)
+    by_file: dict[Any, Any] = {}  # shown file -> its lines; a served account -> its block
+    for piece in _pieces(findings, served):
+        if type(piece) is list:
+            _text_lines(piece, paint, by_file)
+        else:
+            by_file[piece] = None
+    blocks = []
+    for file, lines in by_file.items():
+        if lines is not None:
+            blocks.append(_text_block(file, lines, paint))
+        else:
+            blocks.append(_viewed(file, views, lambda part: _served_text(part, paint)))
+    lines = []
     if completeness:
         lines.append(paint(_BOLD, "Completeness (%)"))
         # each column as wide as its heading, so the table fits 80 columns beside a 22-character id
@@ -118,12 +145,50 @@ def text(findings: list[Finding], completeness: dict | None = None, fail_on: str
         for acc, pct in sorted(completeness.items()):
             lines.append(f"  {acc:<{width}}  " + "  ".join(f"{pct[k]:>{len(h)}.0f}" for k, h in keys.items()))
         lines.append("")
-    s = summary(findings, fail_on, accounts)
+    s = summary(findings, fail_on, accounts, served)
     lines.append(paint(_COLOUR["error"] if not s["passed"] else _DIM, summary_line(s)))
-    return "\n".join(lines) + "\n"
+    return "".join(blocks) + "\n".join(lines) + "\n"
 
 
-def parsable(findings: Iterable[Finding]) -> str:
+def _served_text(part: Any, paint: Any) -> str:
+    by_file: dict[Any, list[str]] = {}
+    _text_lines(shown(part.findings()), paint, by_file)
+    return "".join(_text_block(file, lines, paint) for file, lines in by_file.items())
+
+
+def _pieces(findings: list[Finding], served: list[Any]) -> list[Any]:
+    """The findings in the order the formats write them: runs of findings of one file (lists) and
+    served accounts, merged by file. Without served accounts, one run in the findings' own order."""
+    if not served:
+        return [shown(findings)] if findings else []
+    runs: list[Any] = []
+    for f in findings:  # sorted by file, as a check gives them: one run per file
+        if runs and runs[-1][0] == f.file:
+            runs[-1][1].append(f)
+        else:
+            runs.append((f.file, [f]))
+    merged = sorted([*runs, *((part.file, part) for part in served)], key=lambda p: p[0])  # stable
+    return [shown(p[1]) if type(p[1]) is list else p[1] for p in merged]
+
+
+def _viewed(part: Any, views: Any, make: Any) -> str:
+    """A served account's part of one format: as the view cache has it, else made (and kept)."""
+    if views is None:
+        return make(part)
+    key = views.key(part.key, part.file)
+    text = views.get(key)
+    if text is None:
+        text = make(part)
+        views.put(key, text)
+    return text
+
+
+def parsable(findings: Iterable[Finding], served: list[Any] = (), views: Any = None) -> str:
+    return "".join(_parsable(p) if type(p) is list else _viewed(p, views, lambda part: _parsable(shown(part.findings())))
+                   for p in _pieces(list(findings), served))
+
+
+def _parsable(findings: list[Finding]) -> str:
     tags = {s: f"[{s.value}]" for s in Severity}  # Severity.value is a Python-level lookup: once each
     return "".join(f"{file}:{line}:{column}: {tags[severity]} {rule} {one_line(message)}\n"
                    for rule, severity, file, line, column, message, _ in findings)
@@ -180,15 +245,17 @@ def _completeness(completeness: dict) -> str:
 
 
 def json(findings: list[Finding], completeness: dict | None = None, fail_on: str = "error",
-         accounts: int | None = None) -> str:
+         accounts: int | None = None, served: list[Any] = (), views: Any = None) -> str:
     """The same bytes as json.dumps(..., indent=2) of findings, summary and completeness, but each
     finding and completeness row written straight from its fields (a generic encoder per finding
     is most of a run)."""
-    head = _json.dumps(finite({"summary": summary(findings, fail_on, accounts)}), indent=2, ensure_ascii=False,
-                       allow_nan=False)
-    listed = _records(findings) + "\n  " if findings else ""
-    return (f'{{\n  "findings": [{listed}],\n' + head[2:-2] + ',\n  "completeness": '
-            + _completeness(completeness or {}) + "\n}\n")
+    head = _json.dumps(finite({"summary": summary(findings, fail_on, accounts, served)}), indent=2,
+                       ensure_ascii=False, allow_nan=False)
+    records = [_records(p) if type(p) is list else _viewed(p, views, lambda part: _records(shown(part.findings())))
+               for p in _pieces(findings, served)]
+    listed = ",".join(r for r in records if r)
+    return "".join(('{\n  "findings": [', listed, "\n  " if listed else "", "],\n", head[2:-2], ',\n  "completeness": ',
+                    _completeness(completeness or {}), "\n}\n"))  # one copy of the records, not one per +
 
 
 def escape_data(value: str) -> str:
@@ -201,7 +268,12 @@ def escape_property(value: str) -> str:
     return escape_data(value).replace(":", "%3A").replace(",", "%2C")
 
 
-def github(findings: Iterable[Finding]) -> str:
+def github(findings: Iterable[Finding], served: list[Any] = (), views: Any = None) -> str:
+    return "".join(_github(p) if type(p) is list else _viewed(p, views, lambda part: _github(shown(part.findings())))
+                   for p in _pieces(list(findings), served))
+
+
+def _github(findings: list[Finding]) -> str:
     out = []
     files: dict[str, str] = {}  # escaped files and rules: they repeat across findings
     rules: dict[str, str] = {}
@@ -258,10 +330,14 @@ def junit(findings: list[Finding], cases: dict[str, str], fail_on: str = "error"
 
 def render(fmt: str, findings: list[Finding], completeness: dict | None = None, fail_on: str = "error",
            accounts: dict[str, str] | None = None, settings_file: str | None = None,
-           colour: bool = False) -> str:
-    """One entry point for `kamctl check`: fmt is one of FORMATS."""
+           colour: bool = False, served: list[Any] = (), views: Any = None) -> str:
+    """One entry point for `kamctl check`: fmt is one of FORMATS.
+
+    served: accounts whose findings the check cache holds (kamctl.checks.incremental.Served, sorted
+    by file; findings then holds the others, sorted, in other files). views: a kamctl.cache.ViewCache
+    for this format, or None: a served account's part of the output is taken from it when there,
+    else made and put in it."""
     n = len(accounts) if accounts is not None else None
-    findings = shown(findings)
     if completeness:
         completeness = {visible(k, False): v for k, v in completeness.items()}
     if accounts is not None:
@@ -269,13 +345,15 @@ def render(fmt: str, findings: list[Finding], completeness: dict | None = None, 
     if settings_file is not None:
         settings_file = visible(settings_file, False)
     if fmt == "text":
-        return text(findings, completeness, fail_on, n, colour)
+        return text(findings, completeness, fail_on, n, colour, served, views)
     if fmt == "parsable":
-        return parsable(findings)
+        return parsable(findings, served, views)
     if fmt == "json":
-        return json(findings, completeness, fail_on, n)
+        return json(findings, completeness, fail_on, n, served, views)
     if fmt == "github":
-        return github(findings)
+        return github(findings, served, views)
     if fmt == "junit":
-        return junit(findings, accounts or {}, fail_on, settings_file)
+        if served:
+            findings = sorted([*findings, *(f for part in served for f in part.findings())], key=sort_key)
+        return junit(shown(findings), accounts or {}, fail_on, settings_file)
     raise ValueError(f"unknown format {fmt!r}")

@@ -171,7 +171,7 @@ def read_fd(fd: int, limit: int, shown: str = "file") -> bytes:
     if size > limit:
         raise TooLarge(f"{shown} is {size:,} bytes; the limit is {limit:,}", size)
     chunks, total = [], 0
-    while chunk := os.read(fd, min(limit + 1 - total, 1 << 20)):
+    while chunk := os.read(fd, min(limit + 1 - total, max(size + 1, 1 << 20))):  # all of it in one read, as a rule
         chunks.append(chunk)
         total += len(chunk)
         if total > limit:

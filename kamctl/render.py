@@ -194,7 +194,7 @@ def _render(env: Any, name: str, data: dict[str, Any]) -> str:
 def plain(value: Any) -> Any:
     """value as template data: dicts, lists, str, int, float, bool, None and dates only.
 
-    Models and dataclasses become dicts of their fields and public properties (`dm.key`,
+    Models, dataclasses and named tuples become dicts of their fields and public properties (`dm.key`,
     `score.partial`), enums their values, paths strings. A template therefore holds no method
     (`parse_raw`, `parse_file`...), class or path to reach Python or files through.
     """
@@ -236,12 +236,14 @@ def _other(value: Any) -> Any:
 
 @lru_cache(maxsize=None)
 def _fields(kind: type) -> tuple[str, ...] | None:
-    """The names a model or dataclass shows a template: its fields, then its public properties."""
+    """The names a model, dataclass or named tuple shows a template: its fields, then its public properties."""
     fields = getattr(kind, "model_fields", None)
     if fields is not None:
         names = list(fields)
     elif dataclasses.is_dataclass(kind):
         names = [f.name for f in dataclasses.fields(kind)]
+    elif issubclass(kind, tuple) and isinstance(getattr(kind, "_fields", None), tuple):  # a NamedTuple (Finding)
+        names = list(kind._fields)
     else:
         return None
     return tuple(names + _properties(kind))

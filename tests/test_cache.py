@@ -76,15 +76,80 @@ def test_warm_check_is_byte_identical_and_does_no_work(kamctl, examples, monkeyp
         assert _outputs(kamctl, examples, "--fail-on", "warning") == fresh
 
 
+def test_warm_check_writes_each_accounts_part_as_the_view_cache_has_it(kamctl, examples, monkeypatch):
+    """The second run of a format takes each unchanged account's part of its output from
+    view-FORMAT.pack: none of their findings is made, shown or written again, and the bytes and
+    the exit code are those of a check without any cache, colour included."""
+    from kamctl.checks.incremental import Served
+
+    formats = [f for f in FORMATS if f != "junit"]  # junit is built whole by ElementTree: no views
+    bare = {fmt: kamctl("--no-cache", "check", "--as-of", AS_OF, "--format", fmt, "--fail-on", "warning", ws=examples)
+            for fmt in formats}
+    expected = {f: (r.exit_code, r.stdout) for f, r in bare.items()}
+    assert all(code == 1 for code, _ in expected.values())  # the examples have warnings: the exit code is tested
+    filled = _outputs(kamctl, examples, "--fail-on", "warning")  # fills check.pack and each format's view
+    assert {f: filled[f] for f in formats} == expected
+    cache = examples / ".kamctl-cache"
+    assert {p.name for p in cache.glob("view-*.pack")} == {f"view-{f}.pack" for f in formats}
+
+    def expanded(self):
+        raise AssertionError(f"{self.file}: findings made although the view cache holds its part")
+
+    with monkeypatch.context() as m:
+        _guard(m)
+        m.setattr(Served, "findings", expanded)
+        for fmt in formats:
+            r = kamctl("check", "--as-of", AS_OF, "--format", fmt, "--fail-on", "warning", ws=examples)
+            assert (r.exit_code, r.stdout) == expected[fmt], fmt
+
+
+def test_a_view_is_used_only_for_the_same_file_as_shown_and_the_same_colour(kamctl, examples, monkeypatch):
+    """Parts name the account's file as shown (relative to where kamctl runs) and may be painted:
+    run from another folder, or on a terminal, a part is made afresh, never taken for another's."""
+    from kamctl.cli import check as cli_check
+
+    plain = kamctl("check", "--as-of", AS_OF, ws=examples).stdout
+    monkeypatch.chdir(examples.parent)
+    here = kamctl("check", "--as-of", AS_OF, ws=Path(examples.name)).stdout
+    assert here == kamctl("--no-cache", "check", "--as-of", AS_OF, ws=Path(examples.name)).stdout
+    assert here != plain and f"{examples.name}/accounts/" in here
+    monkeypatch.setattr(cli_check, "_colour", lambda: True)
+    painted = kamctl("check", "--as-of", AS_OF, ws=examples).stdout
+    assert "\x1b[" in painted and painted == kamctl("check", "--as-of", AS_OF, ws=examples).stdout
+    assert painted == kamctl("--no-cache", "check", "--as-of", AS_OF, ws=examples).stdout
+    assert (examples / ".kamctl-cache" / "view-text-colour.pack").is_file()
+
+
+@pytest.mark.parametrize("kind", ["planted", "flipped", "truncated"])
+def test_a_planted_or_corrupt_view_is_ignored_and_rebuilt(kamctl, examples, kind):
+    """view-text.pack is as untrusted as the rest of the folder: text under a MAC made without this
+    user's secret (here: a part that hides every finding) is never written out."""
+    fresh = kamctl("check", "--as-of", AS_OF, "--fail-on", "warning", ws=examples)
+    path = examples / ".kamctl-cache" / "view-text.pack"
+    blob = path.read_bytes()
+    head, body = blob.split(b"\n", 1)
+    if kind == "planted":
+        body = marshal.dumps({k: "" for k in marshal.loads(body)})
+        mac = hashlib.blake2b(body, digest_size=16, person=b"kamctl-check").hexdigest()
+        path.write_bytes(json.dumps({"format": json.loads(head)["format"], "mac": mac}).encode() + b"\n" + body)
+    elif kind == "flipped":
+        path.write_bytes(blob[:-50] + bytes([blob[-50] ^ 0x01]) + blob[-49:])
+    else:
+        path.write_bytes(blob[: len(blob) // 2])
+    again = kamctl("check", "--as-of", AS_OF, "--fail-on", "warning", ws=examples)
+    assert (again.exit_code, again.stdout) == (fresh.exit_code, fresh.stdout)
+    assert path.read_bytes() == blob  # rebuilt, as the first run wrote it
+
+
 def test_no_cache_neither_reads_nor_writes_the_check_cache(kamctl, examples):
     kamctl("--no-cache", "check", "--as-of", AS_OF, ws=examples)
     assert not (examples / ".kamctl-cache").exists()
 
 
-def test_cold_run_writes_one_pack_and_one_check_file(kamctl, examples):
+def test_cold_run_writes_one_pack_one_check_file_and_the_formats_view(kamctl, examples):
     kamctl("check", "--as-of", AS_OF, ws=examples)
     cache = examples / ".kamctl-cache"
-    assert sorted(p.name for p in cache.iterdir()) == [".gitignore", "accounts", "check.pack"]
+    assert sorted(p.name for p in cache.iterdir()) == [".gitignore", "accounts", "check.pack", "view-text.pack"]
     assert len(list((cache / "accounts").iterdir())) == 1
     before = {p: p.stat().st_mtime_ns for p in cache.rglob("*")}
     kamctl("check", "--as-of", AS_OF, ws=examples)  # warm: nothing new, nothing written
@@ -144,7 +209,7 @@ def test_a_corrupt_or_foreign_check_cache_is_ignored_and_rebuilt(kamctl, example
     elif kind == "garbage":
         path.write_bytes(b"\x80\x04 not json \xff\n\n")
     elif kind == "planted":  # says there is nothing to report, MAC made without the secret
-        entries = {k: [[], v[1]] for k, v in marshal.loads(body).items()}
+        entries = {k: [[], v[1], []] for k, v in marshal.loads(body).items()}
         body = marshal.dumps(entries)
         mac = hashlib.blake2b(body, digest_size=16, person=b"kamctl-check").hexdigest()
         path.write_bytes(json.dumps({"format": json.loads(head)["format"], "mac": mac}).encode() + b"\n" + body)

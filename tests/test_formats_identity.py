@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -62,6 +63,42 @@ def test_every_format_is_byte_identical(name, tmp_path, monkeypatch):
             if os.environ.get("KAMCTL_GOLDEN"):
                 golden.write_bytes(out.encode("utf-8", "surrogatepass"))
             assert out.encode("utf-8", "surrogatepass") == golden.read_bytes(), (name, fmt, colour, fail_on)
+
+
+@pytest.mark.parametrize("name", ["examples", "many"])
+def test_a_warm_check_writes_the_same_bytes_from_the_cache_and_the_views(name, tmp_path, monkeypatch):
+    """Served accounts (from check.pack), their parts made (first warm run, filling view-FORMAT.pack)
+    and their parts taken from the views (second): byte for byte a check without the cache (the
+    test above holds that one to the goldens; a copy of examples/ outside git has other findings)."""
+    from kamctl.cache import ViewCache
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "home-cache"))
+    if name == "examples":
+        shutil.copytree(ROOT / "examples", tmp_path / name, ignore=shutil.ignore_patterns(".kamctl-cache"))
+    else:
+        generate.generate(20, tmp_path / name, seed=7, many=True)
+    monkeypatch.chdir(tmp_path)
+    root = Path(name)
+    bare, cases, settings = check_workspace(root, None, DAY, [], [], use_cache=False)
+    assert not bare.served
+    expected = {(fmt, colour, fail_on): formats.render(fmt, bare.findings, bare.completeness, fail_on, cases, settings,
+                                                       colour=colour)
+                for fmt, colour in VARIANTS for fail_on in ("error", "warning")}
+    if name == "many":
+        assert expected["json", False, "error"].encode() == (GOLDEN / "many-json-error.out").read_bytes()
+    check_workspace(root, None, DAY, [], [])  # cold: fills check.pack
+    for run in ("views made", "views used"):
+        result, cases, settings = check_workspace(root, None, DAY, [], [])
+        assert result.served and not [f for f in result.loose if f.account]  # every account served
+        for fmt, colour in VARIANTS:
+            views = ViewCache(root, fmt + ("-colour" if colour else ""))
+            views.load()
+            assert views.loaded == (run == "views used" and fmt != "junit")
+            for fail_on in ("error", "warning") if fmt in ("text", "json", "junit") else ("error",):
+                out = formats.render(fmt, result.loose, result.completeness, fail_on, cases, settings, colour=colour,
+                                     served=result.served, views=None if fmt == "junit" else views)
+                assert out == expected[fmt, colour, fail_on], (run, name, fmt, colour, fail_on)
+            views.save(limit=1000)
 
 
 def test_visible_fast_path_misses_no_unsafe_character():

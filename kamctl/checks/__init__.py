@@ -256,13 +256,10 @@ def run(workspace: Any, as_of: dt.date, select: Iterable[str] | None = None,
     return CheckResult(findings, completeness)
 
 
-def top_rules(findings: Iterable[Finding], n: int = 3) -> list[tuple[Rule, int, Severity]]:
-    """The rules to look at first: (rule, how many findings, the most severe of them). The most
-    severe first (errors fail a check), then the most frequent, then by code."""
-    pairs: dict[tuple[str, Severity], int] = {}  # one dict step per finding; ranks per distinct pair
-    for f in findings:
-        key = (f.rule, f.severity)
-        pairs[key] = pairs.get(key, 0) + 1
+def top_rules(pairs: dict[tuple[str, Severity], int], n: int = 3) -> list[tuple[Rule, int, Severity]]:
+    """The rules to look at first: (rule, how many findings, the most severe of them), from the
+    findings' tally ((rule, severity) -> how many: kamctl.formats.tally). The most severe first
+    (errors fail a check), then the most frequent, then by code."""
     counts: dict[str, int] = {}
     worst: dict[str, Severity] = {}
     for (rule, severity), k in pairs.items():

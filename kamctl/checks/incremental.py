@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from kamctl import fsafe
 from kamctl.cache import CheckCache
-from kamctl.checks import CheckResult, Checker, check_each, policy_problems
-from kamctl.findings import Finding, Severity, sort_key
+from kamctl.checks import Checker, check_each, policy_problems
+from kamctl.findings import BY_VALUE, Finding, Severity, sort_key, tally
 from kamctl.git import git_state
 from kamctl.loader import load_workspace
 from kamctl.workspace import (ACCOUNTS_DIR, SETTINGS_FILE, WorkspaceError, account_files, content_digest, display,
@@ -32,14 +34,55 @@ class SettingsProblem(WorkspaceError):
         self.findings = findings or []
 
 
-_SEVERITY = {s.value: s for s in Severity}  # a dict look-up per cached finding, not an Enum call
+
+
+@dataclass(eq=False)
+class Served:
+    """One account's check findings as the check cache holds them: rows of [rule, severity, line,
+    column, message] in the order a check shows them, decoded into Findings only when a format needs
+    them (a warm check that has the account's rendered part in the view cache never does)."""
+
+    key: str  # kamctl.cache.CheckCache.key: names this result
+    file: str  # shown path
+    account: str
+    packed: bytes  # the rows, as CheckCache.rows reads them
+    tally: list  # [rule, severity, how many]
+
+    def findings(self) -> list[Finding]:
+        make = tuple.__new__  # Finding(...) less its argument handling: the rows are as put() wrote them
+        file, account = self.file, self.account
+        return [make(Finding, (r, BY_VALUE[s], file, ln, c, m, account)) for r, s, ln, c, m in CheckCache.rows(self.packed)]
+
+
+@dataclass
+class Checked:
+    """A whole check: loose findings (kam.yaml's, reading and schema problems, accounts checked
+    without the cache), sorted, and the served accounts, sorted by file, none in a file that a loose
+    finding is in. .findings is all of them, in the order kamctl.checks.run gives."""
+
+    loose: list[Finding]
+    served: list[Served]
+    completeness: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    @cached_property
+    def findings(self) -> list[Finding]:
+        if not self.served:
+            return self.loose
+        return sorted([*self.loose, *(f for part in self.served for f in part.findings())], key=sort_key)
+
+    def counts(self) -> dict[str, int]:
+        return {s.value: sum(n for (_, sev), n in self.tally().items() if sev is s) for s in Severity}
+
+    def tally(self) -> dict[tuple[str, Severity], int]:
+        """(rule, severity) -> how many findings: served accounts count from their cached tallies."""
+        return tally(self.loose, self.served)
 
 
 def check_workspace(root: Path, ids: list[str] | None, day: dt.date, sel: list[str], ign: list[str],
                     use_cache: bool = True) -> tuple[Any, dict[str, str], str]:
     """Exactly what load_workspace + kamctl.checks.run give (same findings, same order), faster.
 
-    Returns (CheckResult, {account id: shown path}, kam.yaml's shown path); raises WorkspaceError
+    Returns (Checked, {account id: shown path}, kam.yaml's shown path); raises WorkspaceError
     for unknown ids and SettingsProblem when kam.yaml is invalid or names unknown rules.
     """
 
@@ -59,53 +102,66 @@ def check_workspace(root: Path, ids: list[str] | None, day: dt.date, sel: list[s
     if kam is not None:
         head, status = git_state(root)
         cc = CheckCache(root, [kam, day.isoformat(), sel, ign, str(root.resolve()), head])
-    hits: dict[int, tuple] = {}  # place in files -> (findings, completeness, shown path)
+    hits: dict[int, tuple] = {}  # place in files -> (the account as the check cache has it, completeness)
     misses = list(files)
     if cc is not None and cc.load():
         misses = []
         shown = _shown_names(root)
-        make = tuple.__new__  # Finding(...) less its argument handling: the rows are as put() wrote them
         for i, (f, raw) in enumerate(_account_bytes(root, files)):
-            hit = cc.get(cc.key(f.stem, content_digest(raw), status.get(f.name, ""))) if raw is not None else None
-            if hit is None:
+            account = f.stem
+            key = cc.key(account, content_digest(raw), status.get(f.name, "")) if raw is not None else None
+            hit = cc.get(key) if key is not None else None
+            if hit is None or not _tallied(hit[2]):  # not what put() writes: checked afresh
                 misses.append(f)
                 continue
-            rows, complete = hit
-            path, account = shown(f), f.stem
-            try:
-                hits[i] = ([make(Finding, (r, _SEVERITY[s], path, ln, c, m, account)) for r, s, ln, c, m in rows],
-                           complete, path)
-            except (KeyError, ValueError, TypeError):  # not what put() writes: checked afresh
-                misses.append(f)
+            hits[i] = (Served(key, shown(f), account, hit[0], hit[2]), hit[1])
     checker = Checker(settings_model, day, root, sel, ign)
     ws = load_workspace(root, files=misses, settings=settings, use_cache=use_cache, checker=checker)
     by_file = {a.file: a for a in ws.accounts}
     checked: dict = {}
     for loaded, found, complete in check_each(ws, day, sel, ign, checker):
-        checked[loaded.file] = (found, complete)
+        served = None
         if cc is not None and not loaded.findings and loaded.digest is not None:
-            cc.put(cc.key(loaded.id, loaded.digest, status.get(loaded.file.name, "")), found, complete)
-    findings = list(ws.findings)  # kam.yaml's, then the reading and schema findings, as run() has them
+            key = cc.key(loaded.id, loaded.digest, status.get(loaded.file.name, ""))
+            rows, tally = cc.put(key, found, complete)
+            served = Served(key, loaded.path, loaded.id, rows, tally)
+        checked[loaded.file] = (found, complete, served)
+    loose = list(ws.findings)  # kam.yaml's, then the reading and schema findings, as run() has them
+    served_accounts: list[Served] = []
     completeness: dict = {}
     cases: dict = {}
     for i, f in enumerate(files):
         hit = hits.get(i)
         if hit is not None:
-            found, complete, cases[f.stem] = hit
-            account_id = f.stem
+            part, completeness[hit[0].account] = hit
+            cases[part.account] = part.file
+            served_accounts.append(part)
+            continue
+        loaded = by_file[f]
+        cases[loaded.id] = loaded.path
+        if f not in checked:
+            continue
+        found, complete, part = checked[f]
+        if part is not None:
+            served_accounts.append(part)
         else:
-            loaded = by_file[f]
-            cases[loaded.id] = loaded.path
-            if f not in checked:
-                continue
-            found, complete = checked[f]
-            account_id = loaded.id
-        findings.extend(found)
-        completeness[account_id] = complete
-    findings.sort(key=sort_key)
+            loose.extend(found)
+        completeness[loaded.id] = complete
+    loose.sort(key=sort_key)
+    served_accounts.sort(key=lambda part: part.file)
+    if loose and served_accounts:  # an account's findings and a loose one in one file: all loose
+        taken = {f.file for f in loose}
+        if any(part.file in taken for part in served_accounts):
+            loose = sorted([*loose, *(f for p in served_accounts if p.file in taken for f in p.findings())], key=sort_key)
+            served_accounts = [p for p in served_accounts if p.file not in taken]
     if cc is not None:  # room for a few other dates and options besides this run's entries
         cc.save(limit=4 * (len(files) if ids is None else len(account_files(root))) + 100)
-    return CheckResult(findings, completeness), cases, settings_path
+    return Checked(loose, served_accounts, completeness), cases, settings_path
+
+
+def _tallied(tally: list) -> bool:
+    """A cached tally has the shape put() writes: [rule, severity, count] with a known severity."""
+    return all(type(t) is list and len(t) == 3 and t[1] in BY_VALUE for t in tally)
 
 
 def _account_bytes(root: Path, files: list[Path]) -> Any:

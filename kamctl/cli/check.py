@@ -16,8 +16,9 @@ from kamctl.present import md_table, money, percent
 from kamctl.report import report as build
 from kamctl import formats
 from kamctl.checks import RULES, policy_problems, run, split_codes, top_rules, unknown_codes
+from kamctl.cache import ViewCache
 from kamctl.checks.incremental import check_workspace
-from kamctl.findings import Severity
+from kamctl.findings import Severity, tally
 from kamctl.cli.common import console
 from kamctl.workspace import WorkspaceError
 
@@ -63,30 +64,37 @@ def check(
         history = [r.code for r in RULES.values() if r.family == "history"]
         result = run(ws, as_of_date(ws, as_of), sel, ign + history)
         cases, settings_path = {a.id: a.path for a in ws.accounts}, ws.settings_path
+        loose, served = result.findings, []
+        counted = tally(loose)
     else:
-
         try:
             result, cases, settings_path = check_workspace(workspace_root(ctx), ids or None, day, sel, ign,
                                                            use_cache=not state(ctx).no_cache)
         except WorkspaceError as exc:
             print_findings(getattr(exc, "findings", []))
             fail(str(exc))
+        loose, served, counted = result.loose, result.served, result.tally()
     chosen = fmt.value if fmt else ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
-    out = formats.render(chosen, result.findings, result.completeness, fail_on.value, cases,
-                         settings_path, colour=chosen == "text" and _colour())
-    sys.stdout.write(out)
+    colour = chosen == "text" and _colour()
+    views = None
+    if served and chosen != "junit":  # an unchanged account's part of the output, as written last time
+        views = ViewCache(workspace_root(ctx), chosen + ("-colour" if colour else ""))
+        views.load()
+    sys.stdout.write(formats.render(chosen, loose, result.completeness, fail_on.value, cases, settings_path,
+                                    colour=colour, served=served, views=views))
     if chosen == "text":
-        sys.stdout.write(_next_steps(result.findings))
+        sys.stdout.write(_next_steps(counted))
     sys.stdout.flush()
-    failing = {s for s in Severity if s.rank >= fail_on.rank}
-    if any(f.severity in failing for f in result.findings):
+    if views is not None:
+        views.save(limit=4 * len(served) + 100)
+    if any(n and severity.rank >= fail_on.rank for (_, severity), n in counted.items()):
         raise typer.Exit(DATA_PROBLEM)
 
 
-def _next_steps(findings: list) -> str:
+def _next_steps(tally: dict) -> str:
     """What a newcomer does next (text format only: machine formats stay as they are)."""
 
-    top = top_rules(findings)
+    top = top_rules(tally)
     if not top:
         return ""
     width = max(len(r.name) for r, _, _ in top)
