@@ -9,7 +9,8 @@ For each N it generates N accounts (benchmarks/generate.py, seeded) under benchm
 and times, as separate processes, wall clock, median of --repeat runs:
   check cold      `kamctl check` with .kamctl-cache/ emptied first (parses, validates, checks, fills both caches)
   check no-cache  `kamctl --no-cache check`
-  check warm      `kamctl check` with the cache filled and no file changed (served by .kamctl-cache/check.json)
+  check warm      `kamctl check` with the cache filled and no file changed (served by .kamctl-cache/check.pack
+                  and, per format, view-FORMAT.pack)
   check serial    `--no-cache` with KAMCTL_WORKERS=1 (shows what the process pool is worth)
   validate cold/warm  the same for `kamctl validate` (reading only, no check rules)
   floor           one Python process: PyYAML CSafeLoader load + Account.model_validate of every file
@@ -153,6 +154,9 @@ def findings_run(args, sizes: list[int]) -> None:
             for fmt in FORMATS:
                 if fmt in base_empty:  # the ratios: floor, empty, cold and warm run in turn, round by round
                     print(ratios(fmt, cmd, cache, ws, empty, args.repeat))
+                    view = cache / f"view-{fmt}.pack"  # warm check results, this format's parts made afresh
+                    part = measure(cmd + ["--format", fmt], args.repeat, lambda: view.unlink(missing_ok=True))
+                    print(f"  {fmt:9} warm without view-{fmt}.pack {part['median']:6.3f} s   (median of {part['runs']})")
                     continue
                 cold = measure(cmd + ["--format", fmt], args.repeat, lambda: shutil.rmtree(cache, ignore_errors=True))
                 run_once(cmd + ["--format", fmt])

@@ -14,7 +14,10 @@ class Severity(str, Enum):
 
     @property
     def rank(self) -> int:
-        return {"error": 3, "warning": 2, "info": 1}[self.value]
+        return _RANK[self]  # not by .value: an Enum attribute is a Python-level look-up
+
+
+_RANK = {Severity.error: 3, Severity.warning: 2, Severity.info: 1}
 
 
 BY_VALUE = {s.value: s for s in Severity}  # "error" -> Severity.error: a dict look-up, not an Enum call

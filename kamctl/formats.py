@@ -3,8 +3,12 @@
 text (grouped by file, optional ANSI colour), parsable (`path:line:col: [severity] CODE message`),
 json, github (workflow commands) and junit (XML). Nothing here prints.
 
-Every format shows the same text: render() and the validate listing pass findings through shown()
-once, which makes control characters visible (`\x1b`), so no format can break on them.
+Every format shows the same text: every format and the validate listing pass findings through
+shown() once, which makes control characters visible (`\x1b`), so no format can break on them.
+
+A warm `kamctl check` hands render() the accounts the check cache holds as they are (served, see
+kamctl.checks.incremental.Served) with a view cache: every format is written file by file, and a served account's part is taken from the view cache when it is there (made,
+and put there, when not), so the cost of a warm run follows the accounts, not their findings.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import math
 from json.encoder import encode_basestring as _string
 from typing import Any, Iterable
 
-from kamctl.findings import BY_VALUE, Finding, Severity, sort_key
+from kamctl.findings import BY_VALUE, Finding, Severity
 from kamctl.present import plural, visible
 
 FORMATS = ("text", "parsable", "json", "github", "junit")
@@ -51,10 +55,6 @@ def finite(value: object) -> object:
     if isinstance(value, (list, tuple)):
         return [finite(v) for v in value]
     return value
-
-
-def at_or_above(f: Finding, fail_on: str) -> bool:
-    return f.severity.rank >= Severity(fail_on).rank
 
 
 def summary(findings: list[Finding], fail_on: str = "error", accounts: int | None = None,
@@ -294,38 +294,71 @@ def _github(findings: list[Finding]) -> str:
 
 
 def junit(findings: list[Finding], cases: dict[str, str], fail_on: str = "error",
-          settings_file: str | None = None) -> str:
-    """JUnit XML: one testcase per account (cases: account id -> file), plus one for kam.yaml when it
-    has findings; a <failure> per finding at or above fail_on, lower ones in <system-out>."""
-    import xml.etree.ElementTree as ET
-
-    suite = ET.Element("testsuite", name="kamctl check")
+          settings_file: str | None = None, served: list[Any] = (), views: Any = None) -> str:
+    """JUnit XML: one testcase per account (cases: account id -> file, as shown), plus one for
+    kam.yaml when it has findings; a <failure> per finding at or above fail_on, lower ones in
+    <system-out>. Written as ElementTree.indent + tostring write it (Python 3.11), testcase by
+    testcase, so a served account's testcase can come from the view cache."""
+    threshold = Severity(fail_on).rank
     by_file: dict[str, list[Finding]] = {}
-    for f in findings:
+    for f in shown(findings):
         by_file.setdefault(f.file, []).append(f)
-    rows = [(acc, file) for acc, file in cases.items()]
+    parts = {visible(part.file, False): part for part in served}
+    rows = list(cases.items())
     if settings_file and by_file.get(settings_file):
         rows.append((settings_file, settings_file))
     failures = 0
+    testcases = []
     for name, file in rows:
-        case = ET.SubElement(suite, "testcase", name=name, classname=file, file=file)
-        other = []
-        for f in by_file.get(file, []):
-            if at_or_above(f, fail_on):
-                failures += 1
-                el = ET.SubElement(case, "failure", type=f.rule, message=f"{f.rule} {f.message}")
-                el.text = f"{f.file}:{f.line}:{f.column}: [{f.severity.value}] {f.rule} {f.message}"
-            else:
-                other.append(f"{f.file}:{f.line}:{f.column}: [{f.severity.value}] {f.rule} {f.message}")
-        if other:
-            ET.SubElement(case, "system-out").text = "\n".join(other)
-    suite.set("tests", str(len(rows)))
-    suite.set("failures", str(failures))
-    suite.set("errors", "0")
-    suites = ET.Element("testsuites", name="kamctl", tests=str(len(rows)), failures=str(failures))
-    suites.append(suite)
-    ET.indent(suites)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+        part = parts.get(file)
+        if part is None:
+            found = by_file.get(file, [])
+            failures += sum(f.severity.rank >= threshold for f in found)
+            testcases.append(_testcase(name, file, found, threshold))
+            continue
+        failures += sum(n for _, severity, n in part.tally if BY_VALUE[severity].rank >= threshold)
+        testcases.append(_viewed(part, views, lambda p: _testcase(name, file, shown(p.findings()), threshold)))
+    counts = f'tests="{len(rows)}" failures="{failures}"'
+    suite = f'  <testsuite name="kamctl check" {counts} errors="0"'
+    suite += ">\n" + "\n".join(testcases) + "\n  </testsuite>" if testcases else " />"
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="kamctl" {counts}>\n{suite}\n</testsuites>\n'
+
+
+def _testcase(name: str, file: str, findings: list[Finding], threshold: int) -> str:
+    head = f'    <testcase name="{_attribute(name)}" classname="{_attribute(file)}" file="{_attribute(file)}"'
+    if not findings:
+        return head + " />"
+    children, other = [], []
+    for rule, severity, where, line, column, message, _ in findings:
+        said = f"{where}:{line}:{column}: [{severity.value}] {rule} {message}"
+        if severity.rank >= threshold:
+            children.append(f'<failure type="{_attribute(rule)}" message="{_attribute(rule + " " + message)}">'
+                            f"{_characters(said)}</failure>")
+        else:
+            other.append(said)
+    if other:
+        children.append(f"<system-out>{_characters(chr(10).join(other))}</system-out>")
+    return head + ">\n      " + "\n      ".join(children) + "\n    </testcase>"
+
+
+def _characters(text: str) -> str:
+    """XML character data, escaped as ElementTree escapes it."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
+
+
+def _attribute(text: str) -> str:
+    """An XML attribute value, escaped as ElementTree escapes it (line breaks and tabs as entities)."""
+    text = _characters(text)
+    for char, entity in (('"', "&quot;"), ("\r", "&#13;"), ("\n", "&#10;"), ("\t", "&#09;")):
+        if char in text:
+            text = text.replace(char, entity)
+    return text
 
 
 def render(fmt: str, findings: list[Finding], completeness: dict | None = None, fail_on: str = "error",
@@ -353,7 +386,5 @@ def render(fmt: str, findings: list[Finding], completeness: dict | None = None, 
     if fmt == "github":
         return github(findings, served, views)
     if fmt == "junit":
-        if served:
-            findings = sorted([*findings, *(f for part in served for f in part.findings())], key=sort_key)
-        return junit(shown(findings), accounts or {}, fail_on, settings_file)
+        return junit(findings, accounts or {}, fail_on, settings_file, served, views)
     raise ValueError(f"unknown format {fmt!r}")

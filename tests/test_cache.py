@@ -82,15 +82,15 @@ def test_warm_check_writes_each_accounts_part_as_the_view_cache_has_it(kamctl, e
     the exit code are those of a check without any cache, colour included."""
     from kamctl.checks.incremental import Served
 
-    formats = [f for f in FORMATS if f != "junit"]  # junit is built whole by ElementTree: no views
+    formats = FORMATS
     bare = {fmt: kamctl("--no-cache", "check", "--as-of", AS_OF, "--format", fmt, "--fail-on", "warning", ws=examples)
             for fmt in formats}
     expected = {f: (r.exit_code, r.stdout) for f, r in bare.items()}
     assert all(code == 1 for code, _ in expected.values())  # the examples have warnings: the exit code is tested
-    filled = _outputs(kamctl, examples, "--fail-on", "warning")  # fills check.pack and each format's view
-    assert {f: filled[f] for f in formats} == expected
+    assert _outputs(kamctl, examples, "--fail-on", "warning") == expected  # fills check.pack and each view
     cache = examples / ".kamctl-cache"
-    assert {p.name for p in cache.glob("view-*.pack")} == {f"view-{f}.pack" for f in formats}
+    assert {p.name for p in cache.glob("view-*.pack")} == {"view-text.pack", "view-json.pack", "view-parsable.pack",
+                                                            "view-github.pack", "view-junit-warning.pack"}
 
     def expanded(self):
         raise AssertionError(f"{self.file}: findings made although the view cache holds its part")

@@ -3,7 +3,9 @@
 `kamctl check` spends its time here. Every account whose bytes, kam.yaml, git state, options and
 kamctl are unchanged is served by kamctl.cache.CheckCache without being parsed, validated or
 checked; the rest are checked in load_workspace's worker processes when there are many. The result
-is exactly what kamctl.loader.load_workspace + kamctl.checks.run give.
+is exactly what kamctl.loader.load_workspace + kamctl.checks.run give, but the accounts the cache
+holds stay as it holds them (Served: findings packed, counted by rule and severity) until a format
+asks for their findings: kamctl.formats then writes their part from kamctl.cache.ViewCache.
 """
 
 from __future__ import annotations
@@ -47,8 +49,11 @@ class Served:
     account: str
     packed: bytes  # the rows, as CheckCache.rows reads them
     tally: list  # [rule, severity, how many]
+    checked: list[Finding] | None = None  # the findings, when this run checked the account itself
 
     def findings(self) -> list[Finding]:
+        if self.checked is not None:
+            return self.checked
         make = tuple.__new__  # Finding(...) less its argument handling: the rows are as put() wrote them
         file, account = self.file, self.account
         return [make(Finding, (r, BY_VALUE[s], file, ln, c, m, account)) for r, s, ln, c, m in CheckCache.rows(self.packed)]
@@ -69,9 +74,6 @@ class Checked:
         if not self.served:
             return self.loose
         return sorted([*self.loose, *(f for part in self.served for f in part.findings())], key=sort_key)
-
-    def counts(self) -> dict[str, int]:
-        return {s.value: sum(n for (_, sev), n in self.tally().items() if sev is s) for s in Severity}
 
     def tally(self) -> dict[tuple[str, Severity], int]:
         """(rule, severity) -> how many findings: served accounts count from their cached tallies."""
@@ -123,8 +125,9 @@ def check_workspace(root: Path, ids: list[str] | None, day: dt.date, sel: list[s
         served = None
         if cc is not None and not loaded.findings and loaded.digest is not None:
             key = cc.key(loaded.id, loaded.digest, status.get(loaded.file.name, ""))
-            rows, tally = cc.put(key, found, complete)
-            served = Served(key, loaded.path, loaded.id, rows, tally)
+            packed, tally = cc.put(key, found, complete)
+            served = Served(key, loaded.path, loaded.id, packed, tally,
+                            sorted(found, key=lambda f: (f.line, f.column, f.rule)))  # in the order put() keeps
         checked[loaded.file] = (found, complete, served)
     loose = list(ws.findings)  # kam.yaml's, then the reading and schema findings, as run() has them
     served_accounts: list[Served] = []

@@ -77,8 +77,9 @@ def check(
     chosen = fmt.value if fmt else ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
     colour = chosen == "text" and _colour()
     views = None
-    if served and chosen != "junit":  # an unchanged account's part of the output, as written last time
-        views = ViewCache(workspace_root(ctx), chosen + ("-colour" if colour else ""))
+    if served:  # an unchanged account's part of the output, as written last time
+        views = ViewCache(workspace_root(ctx), chosen + ("-colour" if colour else "")
+                          + (f"-{fail_on.value}" if chosen == "junit" else ""))  # junit: failures at or above it
         views.load()
     sys.stdout.write(formats.render(chosen, loose, result.completeness, fail_on.value, cases, settings_path,
                                     colour=colour, served=served, views=views))
