@@ -29,13 +29,15 @@ from kamctl.yamlio import write
 OPPORTUNITY_KEYS = tuple(Opportunity.model_fields)  # the key order written, the model's field order
 
 
-def _cm() -> Any:
+def new_map() -> Any:
+    """An empty ruamel mapping, to put into a document (keeps comments and key order around it)."""
     from ruamel.yaml.comments import CommentedMap
 
     return CommentedMap()
 
 
-def _cs() -> Any:
+def new_seq() -> Any:
+    """An empty ruamel sequence, to put into a document."""
     from ruamel.yaml.comments import CommentedSeq
 
     return CommentedSeq()
@@ -48,14 +50,15 @@ def _token(text: str, column: int) -> Any:
     return CommentToken(text, CommentMark(column), None)
 
 
-def _is_coll(node: Any) -> bool:
+def is_collection(node: Any) -> bool:
+    """A ruamel mapping or sequence (a node that has lines of its own), not a scalar."""
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
     return isinstance(node, (CommentedMap, CommentedSeq))
 
 
 def _is_block(node: Any) -> bool:
-    return _is_coll(node) and len(node) > 0 and not node.fa.flow_style()
+    return is_collection(node) and len(node) > 0 and not node.fa.flow_style()
 
 
 def _is_block_scalar(node: Any) -> bool:
@@ -224,7 +227,7 @@ def append_item(rt: write.RoundTrip, parent: Any, key: str, item: Any) -> None:
         return
     line, column = place[0], place[1]
     moved = _take_tail(seq, last, column)
-    if _blank_before(rt, line) and last > 0 and _is_coll(item):  # the file separates items by a blank line
+    if _blank_before(rt, line) and last > 0 and is_collection(item):  # the file separates items by a blank line
         item.ca.comment = [None, [_token("\n", 0)]]
     seq.append(item)
     if moved:
@@ -257,7 +260,7 @@ def set_key(mapping: Any, key: str, value: Any, order: tuple[str, ...]) -> None:
     moved = _take_tail(mapping, prev, _key_column(mapping) + 1)
     mapping.insert(position, key, value)
     if moved:
-        if _is_coll(value) and not value.fa.flow_style():
+        if is_collection(value) and not value.fa.flow_style():
             _ensure_comment_list(value)
             value.ca.end = _end_tokens(moved) + list(getattr(value.ca, "end", None) or [])
         else:
@@ -282,7 +285,7 @@ def history_is_flow(data: Any, opp: Any | None = None, others: bool | None = Non
     candidates = ([opp] if opp is not None else []) + (list(data.get("opportunities") or []) if others is None else [])
     for candidate in candidates:
         history = candidate.get("history") if hasattr(candidate, "get") else None
-        if history and _is_coll(history[0]):
+        if history and is_collection(history[0]):
             return bool(history[0].fa.flow_style())
     return True if others is None else others
 
@@ -354,8 +357,9 @@ def _open(file: str | Path, pick: Any, root: Any = None) -> tuple[write.RoundTri
     return rt, (seen[0] if seen and rt.header else None)
 
 
-def _entry_map(entry: dict[str, Any], flow: bool) -> Any:
-    node = _cm()
+def entry_map(entry: dict[str, Any], flow: bool) -> Any:
+    """entry as a ruamel mapping in its own key order; flow: written `{a: 1, b: 2}` on one line."""
+    node = new_map()
     for k, v in entry.items():
         node[k] = v
     if flow:
@@ -363,7 +367,8 @@ def _entry_map(entry: dict[str, Any], flow: bool) -> Any:
     return node
 
 
-def _number(value: float | None) -> Any:
+def whole_number(value: float | None) -> Any:
+    """A money amount as people write it: 250000, not 250000.0."""
     if value is not None and float(value).is_integer():
         return int(value)
     return value
@@ -392,16 +397,16 @@ def record_change(rt: write.RoundTrip, opp: Any, change: Any, flow: bool) -> Non
     """Put a planned change into an opportunity of an open file: its stage, decision and history entry."""
     set_key(opp, "stage", change.stage.value, OPPORTUNITY_KEYS)
     if change.decision is not None:
-        set_key(opp, "decision", _entry_map(change.decision, False), OPPORTUNITY_KEYS)
+        set_key(opp, "decision", entry_map(change.decision, False), OPPORTUNITY_KEYS)
     if change.qualification:
         if opp.get("qualification") is None:  # a new block, in MEDDPICC order
-            set_key(opp, "qualification", _entry_map(change.qualification, False), OPPORTUNITY_KEYS)
+            set_key(opp, "qualification", entry_map(change.qualification, False), OPPORTUNITY_KEYS)
         else:
             for key, value in change.qualification.items():
                 set_key(opp["qualification"], key, value, QUALIFICATION)
     if opp.get("history") is None:
-        set_key(opp, "history", _cs(), OPPORTUNITY_KEYS)
-    append_item(rt, opp, "history", _entry_map(change.entry, flow))
+        set_key(opp, "history", new_seq(), OPPORTUNITY_KEYS)
+    append_item(rt, opp, "history", entry_map(change.entry, flow))
 
 
 def add_opportunity(file: str | Path, fields: dict[str, Any], entry: dict[str, Any], root: Any = None) -> bool:
@@ -424,25 +429,25 @@ def _add_opportunity(file: str | Path, fields: dict[str, Any], entry: dict[str, 
 def append_record(rt: write.RoundTrip, parent: Any, key: str, fields: dict[str, Any], flow: bool = True) -> None:
     """Append fields (in their order) as a block mapping to the list parent[key], made when missing;
     a list of dicts among them (a history) is written one flow mapping a line when flow."""
-    item = _cm()
+    item = new_map()
     for name, value in fields.items():
         if isinstance(value, list):
-            entries = _cs()
+            entries = new_seq()
             for entry in value:
-                entries.append(_entry_map(entry, flow))
+                entries.append(entry_map(entry, flow))
             value = entries
-        item[name] = _number(value) if name == "value" else value
+        item[name] = whole_number(value) if name == "value" else value
     if parent.get(key) is None:
-        set_key(parent, key, _cs(), tuple(Account.model_fields))
+        set_key(parent, key, new_seq(), tuple(Account.model_fields))
     append_item(rt, parent, key, item)
 
 
 def set_field(mapping: Any, key: str, value: Any, order: tuple[str, ...]) -> None:
     """set_key for a value (an amount written 120000, not 120000.0); a dict becomes a new block mapping."""
     if isinstance(value, dict):
-        value = _entry_map(value, False)
+        value = entry_map(value, False)
     elif isinstance(value, float):
-        value = _number(value)
+        value = whole_number(value)
     set_key(mapping, key, value, order)
 
 

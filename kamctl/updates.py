@@ -70,15 +70,15 @@ def add_survey(file: str | Path, survey: dict[str, Any], root: Any = None) -> bo
     def change(rt: write.RoundTrip) -> None:
         data = rt.data
         if data.get("performance") is None:
-            edits.set_key(data, "performance", edits._cm(), tuple(Account.model_fields))
+            edits.set_key(data, "performance", edits.new_map(), tuple(Account.model_fields))
         performance = data["performance"]
         if performance.get("surveys") is None:
-            edits.set_key(performance, "surveys", edits._cs(), tuple(Performance.model_fields))
+            edits.set_key(performance, "surveys", edits.new_seq(), tuple(Performance.model_fields))
         surveys = performance["surveys"]
         last = surveys[-1] if len(surveys) else None
-        flow = last is None or not edits._is_coll(last) or bool(last.fa.flow_style())
+        flow = last is None or not edits.is_collection(last) or bool(last.fa.flow_style())
         ordered = {k: survey[k] for k in Survey.model_fields if survey.get(k) is not None}
-        edits.append_item(rt, performance, "surveys", edits._entry_map(ordered, flow))
+        edits.append_item(rt, performance, "surveys", edits.entry_map(ordered, flow))
     return _edit(file, root, change)
 
 
@@ -86,5 +86,5 @@ def set_achieved(file: str | Path, index: int, period: str, amount: float, root:
     """performance.sales[index].achieved = amount (the period read there is `period`)."""
     def change(rt: write.RoundTrip) -> None:
         row = _at(rt.data, ("performance", "sales", index), lambda n: str(n.get("period")) == period, file)
-        edits.set_key(row, "achieved", edits._number(amount), tuple(SalesPeriod.model_fields))
+        edits.set_key(row, "achieved", edits.whole_number(amount), tuple(SalesPeriod.model_fields))
     return _edit(file, root, change)

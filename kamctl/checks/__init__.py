@@ -55,9 +55,6 @@ class CheckResult:
     findings: list[Finding] = field(default_factory=list)
     completeness: dict[str, dict[str, float]] = field(default_factory=dict)
 
-    def counts(self) -> dict[str, int]:
-        return {s.value: sum(f.severity is s for f in self.findings) for s in Severity}
-
 
 # --- codes and patterns -----------------------------------------------------------------------------
 

@@ -34,7 +34,7 @@ DATE_HELP = "Date of the step, YYYY-MM-DD (default: today)."
 # --- editing ----------------------------------------------------------------------------------------
 
 
-def _account_file(ctx: typer.Context, account_id: str) -> Any:
+def account_file(ctx: typer.Context, account_id: str) -> Any:
     """The account, read and validated first; an unknown account is a usage error (exit 2), an invalid
     one refuses the edit (exit 1)."""
 
@@ -77,7 +77,7 @@ def _opportunity(loaded: Any, opp_id: str) -> Any:
     return opp
 
 
-def _write(action: Any, loaded: Any) -> None:
+def write_edit(action: Any, loaded: Any) -> None:
     """Run an edit; write conflicts and files ruamel cannot keep become exit 1 with the reason."""
 
     try:
@@ -131,7 +131,7 @@ def add(
         fail(f"--currency {currency!r} is not an ISO 4217 code such as EUR or USD")
     if value is not None and (value < 0 or not math.isfinite(value)):
         fail(f"--value {value} must be a number >= 0")
-    loaded = _account_file(ctx, account_id)
+    loaded = account_file(ctx, account_id)
     taken = {o.id for o in loaded.account.opportunities}
     new = opp_id or pipeline.new_id(title)
     if new in taken:
@@ -142,13 +142,13 @@ def add(
     entry = {"stage": pipeline.CHAIN[0].value, "date": when}
     if note:
         entry["note"] = note
-    _write(lambda: edits.add_opportunity(loaded.file, fields, entry, loaded._root), loaded)
+    write_edit(lambda: edits.add_opportunity(loaded.file, fields, entry, loaded._root), loaded)
     typer.echo(f"Added opportunity '{new}' to {loaded.path} at {pipeline.CHAIN[0].value}")
 
 
 def _apply(loaded: Any, opp: Any, change: Any) -> None:
 
-    _write(lambda: edits.apply_change(loaded.file, opp.id, change, loaded._root), loaded)
+    write_edit(lambda: edits.apply_change(loaded.file, opp.id, change, loaded._root), loaded)
     forced = " (forced)" if change.entry.get("forced") else ""
     typer.echo(f"{loaded.id}/{opp.id}: {opp.stage.label} -> {change.stage.label}{forced} ({loaded.path})")
 
@@ -175,7 +175,7 @@ def advance(
     target = _stage(to, "--to")
     if force and not (note and note.strip()):
         fail("--force needs --note saying why the stages are skipped")
-    loaded = _account_file(ctx, account_id)
+    loaded = account_file(ctx, account_id)
     opp = _opportunity(loaded, opp_id)
     change = _plan(pipeline.plan_advance, opp, when, target, force, note, account_id)
     _apply(loaded, opp, change)
@@ -225,7 +225,7 @@ def decide(
     for name, given in fields.items():
         if given is not None and not given.strip():
             fail(f"--{name.replace('_', '-')} must not be empty")
-    loaded = _account_file(ctx, account_id)
+    loaded = account_file(ctx, account_id)
     opp = _opportunity(loaded, opp_id)
     change = _plan(pipeline.plan_decide, opp, choice, reason, when, by, note, account_id, answers, fields,
                    _gate_require(ctx))
@@ -251,7 +251,7 @@ def close(
     problem = pipeline.close_problem(outcome.lower(), reason)
     if problem:
         fail(problem)
-    loaded = _account_file(ctx, account_id)
+    loaded = account_file(ctx, account_id)
     opp = _opportunity(loaded, opp_id)
     change = _plan(pipeline.plan_close, opp, outcome.lower(), when, note, account_id, reason)
     _apply(loaded, opp, change)

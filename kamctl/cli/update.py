@@ -9,13 +9,13 @@ that item, atomically.
 from __future__ import annotations
 
 import math
-from typing import Any, Optional
+from typing import Optional
 
 import typer
 
 from kamctl import updates
 from kamctl.cli.common import DATA_PROBLEM, fail, id_argument, parse_date
-from kamctl.cli.opp import _account_file as account_file, _write as write_edit
+from kamctl.cli.opp import account_file, write_edit
 from kamctl.ids import did_you_mean
 from kamctl.model.account import MONEY_MAX, Survey
 
