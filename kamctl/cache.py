@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from kamctl import __version__, fsafe
+from kamctl.findings import BY_VALUE, Finding, tally
 
 CACHE_DIR = ".kamctl-cache"
 FORMAT = "kamctl-cache-2"
@@ -444,20 +445,17 @@ class CheckCache(_MarshalFile):
         loaded), so only their shape is checked here, once per entry, not each value."""
         entry = self._old.get(key)
         if (type(entry) is not list or len(entry) != 3 or type(entry[0]) is not bytes or type(entry[1]) is not dict
-                or type(entry[2]) is not list):
+                or type(entry[2]) is not list
+                or not all(type(t) is list and len(t) == 3 and t[1] in BY_VALUE for t in entry[2])):
             return None
         self.new[key] = entry  # still current: kept when the file is written again
         return entry[0], entry[1], entry[2]
 
-    def put(self, key: str, findings: list[Any], completeness: dict[str, float]) -> tuple[bytes, list[list]]:
-        """Store one account's result; returns (findings, tally) as get() will give them."""
-        rows = sorted(([f.rule, f.severity.value, f.line, f.column, f.message] for f in findings),
-                      key=lambda r: (r[2], r[3], r[0]))  # stable: what sorting the whole check gives
-        tally: dict[tuple[str, str], int] = {}
-        for r in rows:
-            tally[r[0], r[1]] = tally.get((r[0], r[1]), 0) + 1
-        counted = [[rule, severity, n] for (rule, severity), n in tally.items()]
-        packed = marshal.dumps(rows)
+    def put(self, key: str, findings: list[Finding], completeness: dict[str, float]) -> tuple[bytes, list[list]]:
+        """Store one account's result, its findings in the order a check shows them (place_key);
+        returns (findings, tally) as get() will give them."""
+        packed = marshal.dumps([[f.rule, f.severity.value, f.line, f.column, f.message] for f in findings])
+        counted = [[rule, severity.value, n] for (rule, severity), n in tally(findings).items()]
         self.new[key] = [packed, completeness, counted]
         return packed, counted
 

@@ -41,6 +41,7 @@ class Finding(NamedTuple):
 
 
 sort_key = attrgetter("file", "line", "column", "rule")  # Finding -> (file, line, column, rule), in C
+place_key = attrgetter("line", "column", "rule")  # the order within one file: sort_key less the file
 
 
 def tally(findings: Iterable[Finding], served: Iterable[Any] = ()) -> dict[tuple[str, Severity], int]:

@@ -18,7 +18,7 @@ import math
 from json.encoder import encode_basestring as _string
 from typing import Any, Iterable
 
-from kamctl.findings import BY_VALUE, Finding, Severity
+from kamctl.findings import BY_VALUE, Finding, Severity, tally
 from kamctl.present import plural, visible
 
 FORMATS = ("text", "parsable", "json", "github", "junit")
@@ -61,14 +61,11 @@ def summary(findings: list[Finding], fail_on: str = "error", accounts: int | Non
             served: list[Any] = ()) -> dict:
     """The counts every format ends with; served accounts (kamctl.checks.incremental.Served) count
     from their tallies, so a warm check never goes through their findings."""
-    severities = [f[1] for f in findings]  # then list.count per severity: no hashing of each finding's
-    by_severity = {s: severities.count(s) for s in Severity}
-    files = {visible(file, False) for file in {f[2] for f in findings}}  # as shown: counted as the formats show them
-    for part in served:
-        if part.tally:
-            files.add(visible(part.file, False))
-        for _, severity, n in part.tally:
-            by_severity[BY_VALUE[severity]] += n
+    by_severity = dict.fromkeys(Severity, 0)
+    for (_, severity), n in tally(findings, served).items():
+        by_severity[severity] += n
+    files = {visible(file, False) for file in {f.file for f in findings}}  # counted as the formats show them
+    files.update(visible(part.file, False) for part in served if part.tally)
     counts = {s.value: n for s, n in by_severity.items()}
     threshold = Severity(fail_on).rank
     failing = sum(n for s, n in by_severity.items() if s.rank >= threshold)
@@ -122,18 +119,14 @@ def text(findings: list[Finding], completeness: dict | None = None, fail_on: str
          accounts: int | None = None, colour: bool = False, served: list[Any] = (), views: Any = None) -> str:
     """Findings grouped by file, then completeness per account, then one summary line."""
     paint = _painter(colour)
-    by_file: dict[Any, Any] = {}  # shown file -> its lines; a served account -> its block
+    by_file: dict[Any, Any] = {}  # shown file -> its lines; a served account -> None (its block is made whole)
     for piece in _pieces(findings, served):
         if type(piece) is list:
             _text_lines(piece, paint, by_file)
         else:
             by_file[piece] = None
-    blocks = []
-    for file, lines in by_file.items():
-        if lines is not None:
-            blocks.append(_text_block(file, lines, paint))
-        else:
-            blocks.append(_viewed(file, views, lambda part: _served_text(part, paint)))
+    blocks = [_text_block(key, lines, paint) if lines is not None
+              else _viewed(key, views, lambda part: _served_text(part, paint)) for key, lines in by_file.items()]
     lines = []
     if completeness:
         lines.append(paint(_BOLD, "Completeness (%)"))
@@ -169,6 +162,12 @@ def _pieces(findings: list[Finding], served: list[Any]) -> list[Any]:
             runs.append((f.file, [f]))
     merged = sorted([*runs, *((part.file, part) for part in served)], key=lambda p: p[0])  # stable
     return [shown(p[1]) if type(p[1]) is list else p[1] for p in merged]
+
+
+def view_name(fmt: str, colour: bool, fail_on: str) -> str:
+    """The view cache (kamctl.cache.ViewCache) a format's parts go to: one per way a part can differ
+    (painted text; junit's failures are the findings at or above fail_on)."""
+    return fmt + ("-colour" if colour else "") + (f"-{fail_on}" if fmt == "junit" else "")
 
 
 def _viewed(part: Any, views: Any, make: Any) -> str:

@@ -141,6 +141,22 @@ def test_a_planted_or_corrupt_view_is_ignored_and_rebuilt(kamctl, examples, kind
     assert path.read_bytes() == blob  # rebuilt, as the first run wrote it
 
 
+def test_an_account_linked_inside_the_workspace_is_served_warm(kamctl, examples, monkeypatch):
+    """The warm look-up reads accounts/ without following links, then reads a link the usual way:
+    an account kept elsewhere in the workspace and linked into accounts/ is still served."""
+    first = sorted((examples / "accounts").glob("*.yaml"))[0]
+    (examples / "kept").mkdir()
+    first.rename(examples / "kept" / first.name)
+    first.symlink_to(Path("..") / "kept" / first.name)
+    fresh = _outputs(kamctl, examples)
+    assert fresh == {f: (r.exit_code, r.stdout) for f, r in
+                     ((f, kamctl("--no-cache", "check", "--as-of", AS_OF, "--format", f, ws=examples)) for f in FORMATS)}
+    assert first.stem in fresh["text"][1]
+    with monkeypatch.context() as m:
+        _guard(m)
+        assert _outputs(kamctl, examples) == fresh
+
+
 def test_no_cache_neither_reads_nor_writes_the_check_cache(kamctl, examples):
     kamctl("--no-cache", "check", "--as-of", AS_OF, ws=examples)
     assert not (examples / ".kamctl-cache").exists()

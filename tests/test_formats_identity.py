@@ -92,7 +92,7 @@ def test_a_warm_check_writes_the_same_bytes_from_the_cache_and_the_views(name, t
         assert result.served and not [f for f in result.loose if f.account]  # every account served
         for fmt, colour in VARIANTS:
             for fail_on in ("error", "warning") if fmt in ("text", "json", "junit") else ("error",):
-                views = ViewCache(root, fmt + ("-colour" if colour else "") + (f"-{fail_on}" if fmt == "junit" else ""))
+                views = ViewCache(root, formats.view_name(fmt, colour, fail_on))
                 views.load()
                 assert views.loaded or run == "views made"
                 out = formats.render(fmt, result.loose, result.completeness, fail_on, cases, settings, colour=colour,

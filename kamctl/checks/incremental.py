@@ -20,7 +20,7 @@ from typing import Any
 from kamctl import fsafe
 from kamctl.cache import CheckCache
 from kamctl.checks import Checker, check_each, policy_problems
-from kamctl.findings import BY_VALUE, Finding, Severity, sort_key, tally
+from kamctl.findings import BY_VALUE, Finding, Severity, place_key, sort_key, tally
 from kamctl.git import git_state
 from kamctl.loader import load_workspace
 from kamctl.workspace import (ACCOUNTS_DIR, SETTINGS_FILE, WorkspaceError, account_files, content_digest, display,
@@ -34,8 +34,6 @@ class SettingsProblem(WorkspaceError):
     def __init__(self, message: str, findings: list | None = None) -> None:
         super().__init__(message)
         self.findings = findings or []
-
-
 
 
 @dataclass(eq=False)
@@ -62,8 +60,9 @@ class Served:
 @dataclass
 class Checked:
     """A whole check: loose findings (kam.yaml's, reading and schema problems, accounts checked
-    without the cache), sorted, and the served accounts, sorted by file, none in a file that a loose
-    finding is in. .findings is all of them, in the order kamctl.checks.run gives."""
+    without the cache), sorted, and the served accounts, sorted by file. No loose finding is in a
+    served account's file: only an account that loaded without findings is stored or served, and
+    kam.yaml is not in accounts/. .findings is all of them, in the order kamctl.checks.run gives."""
 
     loose: list[Finding]
     served: list[Served]
@@ -113,7 +112,7 @@ def check_workspace(root: Path, ids: list[str] | None, day: dt.date, sel: list[s
             account = f.stem
             key = cc.key(account, content_digest(raw), status.get(f.name, "")) if raw is not None else None
             hit = cc.get(key) if key is not None else None
-            if hit is None or not _tallied(hit[2]):  # not what put() writes: checked afresh
+            if hit is None:  # not there, or not what put() writes: checked afresh
                 misses.append(f)
                 continue
             hits[i] = (Served(key, shown(f), account, hit[0], hit[2]), hit[1])
@@ -125,9 +124,9 @@ def check_workspace(root: Path, ids: list[str] | None, day: dt.date, sel: list[s
         served = None
         if cc is not None and not loaded.findings and loaded.digest is not None:
             key = cc.key(loaded.id, loaded.digest, status.get(loaded.file.name, ""))
-            packed, tally = cc.put(key, found, complete)
-            served = Served(key, loaded.path, loaded.id, packed, tally,
-                            sorted(found, key=lambda f: (f.line, f.column, f.rule)))  # in the order put() keeps
+            ordered = sorted(found, key=place_key)  # stable: as sorting the whole check orders them
+            packed, counted = cc.put(key, ordered, complete)
+            served = Served(key, loaded.path, loaded.id, packed, counted, ordered)
         checked[loaded.file] = (found, complete, served)
     loose = list(ws.findings)  # kam.yaml's, then the reading and schema findings, as run() has them
     served_accounts: list[Served] = []
@@ -152,19 +151,9 @@ def check_workspace(root: Path, ids: list[str] | None, day: dt.date, sel: list[s
         completeness[loaded.id] = complete
     loose.sort(key=sort_key)
     served_accounts.sort(key=lambda part: part.file)
-    if loose and served_accounts:  # an account's findings and a loose one in one file: all loose
-        taken = {f.file for f in loose}
-        if any(part.file in taken for part in served_accounts):
-            loose = sorted([*loose, *(f for p in served_accounts if p.file in taken for f in p.findings())], key=sort_key)
-            served_accounts = [p for p in served_accounts if p.file not in taken]
     if cc is not None:  # room for a few other dates and options besides this run's entries
         cc.save(limit=4 * (len(files) if ids is None else len(account_files(root))) + 100)
     return Checked(loose, served_accounts, completeness), cases, settings_path
-
-
-def _tallied(tally: list) -> bool:
-    """A cached tally has the shape put() writes: [rule, severity, count] with a known severity."""
-    return all(type(t) is list and len(t) == 3 and t[1] in BY_VALUE for t in tally)
 
 
 def _account_bytes(root: Path, files: list[Path]) -> Any:

@@ -78,8 +78,7 @@ def check(
     colour = chosen == "text" and _colour()
     views = None
     if served:  # an unchanged account's part of the output, as written last time
-        views = ViewCache(workspace_root(ctx), chosen + ("-colour" if colour else "")
-                          + (f"-{fail_on.value}" if chosen == "junit" else ""))  # junit: failures at or above it
+        views = ViewCache(workspace_root(ctx), formats.view_name(chosen, colour, fail_on.value))
         views.load()
     sys.stdout.write(formats.render(chosen, loose, result.completeness, fail_on.value, cases, settings_path,
                                     colour=colour, served=served, views=views))
